@@ -1,0 +1,79 @@
+import type { Journal } from '../ledger/journal.ts';
+import type { AttemptStatus, DomainEvent, IntentStatus, PaymentAttempt, PaymentIntent, Refund } from './types.ts';
+
+/** What the payments service needs from storage inside one unit of work. */
+export interface PaymentsTx {
+  /** `lock` takes a row lock where the database has them, serializing concurrent commands on one intent. */
+  intent(merchantId: string, id: string, lock?: boolean): Promise<PaymentIntent | null>;
+  attempt(merchantId: string, id: string): Promise<PaymentAttempt | null>;
+  attemptByChallenge(challengeId: string): Promise<PaymentAttempt | null>;
+  refund(merchantId: string, id: string): Promise<Refund | null>;
+  insertIntent(intent: PaymentIntent): Promise<void>;
+  updateIntent(intent: PaymentIntent): Promise<void>;
+  insertAttempt(attempt: PaymentAttempt): Promise<void>;
+  updateAttempt(attempt: PaymentAttempt): Promise<void>;
+  insertRefund(refund: Refund): Promise<void>;
+  updateRefund(refund: Refund): Promise<void>;
+  post(journal: Journal, now: number): Promise<void>;
+  /** Appends events to the outbox and plans their deliveries, in this transaction. */
+  appendEvents(events: DomainEvent[]): Promise<void>;
+  vaultPut(token: string, ciphertext: string, expiresAt: number): Promise<void>;
+  vaultTake(token: string): Promise<string | null>;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface PageRequest {
+  pageSize: number;
+  pageNumber: number;
+}
+
+export interface IntentFilter {
+  status?: IntentStatus;
+  createdFrom?: number;
+  createdTo?: number;
+  merchantOrderId?: string;
+}
+
+export interface AttemptFilter {
+  intentId?: string;
+  status?: AttemptStatus;
+}
+
+export interface RefundFilter {
+  intentId?: string;
+  merchantOrderId?: string;
+  createdFrom?: number;
+  createdTo?: number;
+}
+
+export interface Balance {
+  currency: string;
+  available: number;
+  pending: number;
+}
+
+/** Reads outside a unit of work: they see committed data only. */
+export interface PaymentsReads {
+  intent(merchantId: string, id: string): Promise<PaymentIntent | null>;
+  attempt(merchantId: string, id: string): Promise<PaymentAttempt | null>;
+  attemptsByIds(merchantId: string, ids: string[]): Promise<PaymentAttempt[]>;
+  refund(merchantId: string, id: string): Promise<Refund | null>;
+  listIntents(merchantId: string, filter: IntentFilter, page: PageRequest): Promise<Page<PaymentIntent>>;
+  listAttempts(merchantId: string, filter: AttemptFilter, page: PageRequest): Promise<Page<PaymentAttempt>>;
+  listRefunds(merchantId: string, filter: RefundFilter, page: PageRequest): Promise<Page<Refund>>;
+  balances(merchantId: string): Promise<Balance[]>;
+  /** Intents past their expiry that are still unpaid. */
+  expiredIntents(now: number, limit: number): Promise<Array<{ merchantId: string; id: string }>>;
+  /** Attempts still waiting on the card network (a crash between the two units left them). */
+  attemptsInFlight(olderThan: number, limit: number): Promise<PaymentAttempt[]>;
+  refundsInFlight(olderThan: number, limit: number): Promise<Refund[]>;
+}
+
+export interface PaymentsStore {
+  unit<T>(fn: (tx: PaymentsTx) => Promise<T>): Promise<T>;
+  reads: PaymentsReads;
+}

@@ -1,0 +1,196 @@
+/** The acquiring domain: a PaymentIntent is paid by PaymentAttempts; captured money can be refunded. */
+
+export const INTENT_STATUSES = [
+  'REQUIRES_PAYMENT_METHOD',
+  'REQUIRES_CUSTOMER_ACTION',
+  'REQUIRES_CAPTURE',
+  'PENDING',
+  'SUCCEEDED',
+  'CANCELLED',
+  'FAILED',
+] as const;
+export type IntentStatus = (typeof INTENT_STATUSES)[number];
+
+export const ATTEMPT_STATUSES = [
+  'INITIATED',
+  'AUTHENTICATION_REDIRECTED',
+  'PENDING_AUTHORIZATION',
+  'AUTHORIZED',
+  'CAPTURE_REQUESTED',
+  'SETTLED',
+  'SUCCEEDED',
+  'CANCELLED',
+  'EXPIRED',
+  'FAILED',
+] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+export const REFUND_STATUSES = ['INITIATED', 'PROCESSING', 'SUCCEEDED', 'FAILED'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+export const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
+
+export interface BillingDetails {
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  phoneNumber?: string;
+  address?: {
+    countryCode?: string;
+    state?: string;
+    city?: string;
+    street?: string;
+    postcode?: string;
+  };
+}
+
+/** What the acquiring side keeps of a card: never the full number, never the CVC. */
+export interface StoredCard {
+  cardName?: string;
+  bin: string;
+  last4: string;
+  network: string;
+  fundingType?: string;
+  expiryMonth: number;
+  expiryYear: number;
+  fingerprint: string;
+  billing?: BillingDetails;
+  authorizationType?: string;
+  threeDsAction: 'skip_3ds' | 'enforce_3ds';
+}
+
+export interface StoredPaymentMethod {
+  type: 'card';
+  card: StoredCard;
+}
+
+export type NextAction = {
+  type: 'redirect_to_url';
+  url: string;
+  returnUrl: string;
+};
+
+export interface ThreeDSAuthentication {
+  version: string;
+  eci: string;
+  cavv: string;
+  dsTransactionId: string;
+  status: string;
+}
+
+export interface AuthenticationData {
+  cvcResult?: string;
+  avsResult?: string;
+  threeDS?: ThreeDSAuthentication;
+}
+
+export interface PaymentIntent {
+  id: string;
+  merchantId: string;
+  amount: number;
+  currency: string;
+  status: IntentStatus;
+  capturedAmount: number;
+  description: string | null;
+  merchantOrderId: string | null;
+  metadata: Record<string, unknown> | null;
+  returnUrl: string | null;
+  customer: Record<string, unknown> | null;
+  clientSecret: string;
+  latestAttemptId: string | null;
+  nextAction: NextAction | null;
+  cancellationReason: CancellationReason | null;
+  cancelTime: number | null;
+  completeTime: number | null;
+  expiresAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface PaymentAttempt {
+  id: string;
+  intentId: string;
+  merchantId: string;
+  amount: number;
+  currency: string;
+  status: AttemptStatus;
+  capturedAmount: number;
+  /** Refunds succeeded or in flight: a refund reserves its amount when it is created. */
+  refundedAmount: number;
+  autoCapture: boolean;
+  paymentMethod: StoredPaymentMethod;
+  failureCode: string | null;
+  authCode: string | null;
+  rrn: string | null;
+  arn: string | null;
+  adviceCode: string | null;
+  authentication: AuthenticationData | null;
+  threeDSChallengeId: string | null;
+  cancellationReason: CancellationReason | null;
+  completeTime: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Refund {
+  id: string;
+  merchantId: string;
+  intentId: string;
+  attemptId: string;
+  amount: number;
+  currency: string;
+  status: RefundStatus;
+  reason: string;
+  metadata: Record<string, unknown> | null;
+  failureCode: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Core event types; each dialect maps them to its own wire names. */
+export type PaymentEventType =
+  | 'payment_intent.created'
+  | 'payment_intent.succeeded'
+  | 'payment_intent.failed'
+  | 'payment_intent.requires_action'
+  | 'payment_attempt.created'
+  | 'payment_attempt.capture_requested'
+  | 'payment_attempt.cancelled'
+  | 'payment_attempt.failed'
+  | 'cancel.succeeded'
+  | 'cancel.failed'
+  | 'refund.created'
+  | 'refund.succeeded'
+  | 'refund.failed';
+
+/** An event as the state machines name it: which object it is about. */
+export interface Emit {
+  type: PaymentEventType;
+  subject: 'intent' | 'attempt' | 'refund';
+}
+
+/** The snapshot stored with an event, rendered by each dialect at delivery time. */
+export interface PaymentEventPayload {
+  intent?: PaymentIntent;
+  attempt?: PaymentAttempt;
+  refund?: Refund;
+}
+
+export interface DomainEvent {
+  id: string;
+  merchantId: string;
+  type: string;
+  sourceId: string;
+  payload: PaymentEventPayload;
+  createdAt: number;
+}
+
+/** A posting to the double-entry ledger; the entries of one journal sum to zero. */
+export interface LedgerEntry {
+  account: LedgerAccount;
+  amount: number; // signed minor units
+  currency: string;
+}
+
+export type LedgerAccount = 'merchant_pending' | 'merchant_available' | 'scheme_receivable';

@@ -1,0 +1,162 @@
+/**
+ * Table shapes as Kysely sees them. Times are integer milliseconds since the
+ * epoch, amounts integer minor units, JSON documents text. The same shapes
+ * serve SQLite and PostgreSQL.
+ */
+import type { Generated } from 'kysely';
+
+export interface MerchantTable {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  webhook_url: string | null;
+  uqpay_client_id: string;
+  uqpay_api_key_hash: string;
+  uqpay_webhook_secret: string;
+  alphapay_merchant_code: string;
+  alphapay_merchant_public_key: string;
+  alphapay_platform_private_key: string;
+  alphapay_platform_public_key: string;
+  qfpay_app_code: string;
+  qfpay_client_key: string;
+  created_at: number;
+}
+
+export interface PaymentIntentTable {
+  id: string;
+  merchant_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  captured_amount: number;
+  description: string | null;
+  merchant_order_id: string | null;
+  metadata: string | null;
+  return_url: string | null;
+  customer: string | null;
+  client_secret: string;
+  latest_attempt_id: string | null;
+  next_action: string | null;
+  cancellation_reason: string | null;
+  cancel_time: number | null;
+  complete_time: number | null;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PaymentAttemptTable {
+  id: string;
+  intent_id: string;
+  merchant_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  captured_amount: number;
+  refunded_amount: number;
+  auto_capture: number; // 0 | 1
+  payment_method: string; // JSON, masked card data only
+  failure_code: string | null;
+  auth_code: string | null;
+  rrn: string | null;
+  arn: string | null;
+  advice_code: string | null;
+  authentication_data: string | null; // JSON
+  three_ds_challenge_id: string | null;
+  cancellation_reason: string | null;
+  complete_time: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RefundTable {
+  id: string;
+  merchant_id: string;
+  intent_id: string;
+  attempt_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  reason: string;
+  metadata: string | null;
+  failure_code: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LedgerEntryTable {
+  id: Generated<number>;
+  journal_id: string;
+  merchant_id: string;
+  account: string;
+  currency: string;
+  amount: number; // signed minor units; every journal sums to zero
+  source_id: string;
+  created_at: number;
+}
+
+export interface EventTable {
+  id: string;
+  merchant_id: string;
+  type: string;
+  source_id: string;
+  payload: string; // JSON snapshot of the object at the time of the event
+  created_at: number;
+}
+
+export interface DeliveryTable {
+  id: string;
+  event_id: string;
+  merchant_id: string;
+  dialect: string;
+  url: string;
+  status: string; // pending, succeeded, failed
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveryAttemptTable {
+  id: Generated<number>;
+  delivery_id: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  attempted_at: number;
+}
+
+export interface IdempotencyKeyTable {
+  merchant_id: string;
+  scope: string; // dialect name: keys are per merchant and per API
+  key: string;
+  request_hash: string;
+  state: string; // processing, done
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface CardVaultTable {
+  token: string;
+  ciphertext: string; // AES-256-GCM, base64 (iv | tag | data)
+  expires_at: number;
+}
+
+export interface Database {
+  merchants: MerchantTable;
+  payment_intents: PaymentIntentTable;
+  payment_attempts: PaymentAttemptTable;
+  refunds: RefundTable;
+  ledger_entries: LedgerEntryTable;
+  events: EventTable;
+  deliveries: DeliveryTable;
+  delivery_attempts: DeliveryAttemptTable;
+  idempotency_keys: IdempotencyKeyTable;
+  card_vault: CardVaultTable;
+}

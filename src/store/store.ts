@@ -1,0 +1,54 @@
+import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './schema.ts';
+import * as m001 from './migrations/001_initial.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+
+/**
+ * Storage behind one interface. A unit of work is a function that runs inside
+ * one transaction and either commits whole or not at all; the promise settles
+ * only after the commit is durable.
+ */
+export interface Store {
+  readonly dialect: DialectName;
+  /** Runs fn in a transaction. SQLite commits the units that arrive together as one group. */
+  unit<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Queries outside any unit (reads see committed data only). */
+  readonly read: Db;
+  /** Kysely `forUpdate` where the database has row locks (PostgreSQL); SQLite's single writer already serializes units. */
+  readonly rowLocks: boolean;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName): Promise<void> }> = {
+  '001_initial': m001,
+};
+
+export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, mod] of Object.entries(MIGRATIONS)) out[name] = { up: (d) => mod.up(d, dialect) };
+      return out;
+    },
+  };
+  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+export interface StoreOptions {
+  /** postgres://... selects PostgreSQL; otherwise SQLite in dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+}
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+    const { openPostgresStore } = await import('./postgres/postgres-store.ts');
+    return openPostgresStore(opts.databaseUrl, opts.poolSize);
+  }
+  const { openSqliteStore } = await import('./sqlite/sqlite-store.ts');
+  return openSqliteStore(opts.dataDir);
+}
