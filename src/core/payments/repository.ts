@@ -61,6 +61,7 @@ export interface PaymentsReads {
   intent(merchantId: string, id: string): Promise<PaymentIntent | null>;
   attempt(merchantId: string, id: string): Promise<PaymentAttempt | null>;
   attemptsByIds(merchantId: string, ids: string[]): Promise<PaymentAttempt[]>;
+  attemptByChallenge(challengeId: string): Promise<PaymentAttempt | null>;
   refund(merchantId: string, id: string): Promise<Refund | null>;
   listIntents(merchantId: string, filter: IntentFilter, page: PageRequest): Promise<Page<PaymentIntent>>;
   listAttempts(merchantId: string, filter: AttemptFilter, page: PageRequest): Promise<Page<PaymentAttempt>>;

@@ -1,0 +1,145 @@
+/**
+ * Composition root: builds the store, the core services with their ports,
+ * the dialects, the hosted pages and the background workers.
+ */
+import { createHmac } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { AdjustableClock, systemClock } from './core/clock.ts';
+import { IdGenerator } from './core/ids.ts';
+import { MerchantService } from './core/merchants/merchants.ts';
+import { PaymentsService } from './core/payments/service.ts';
+import { SecretBox } from './core/secret-box.ts';
+import type { Config } from './config.ts';
+import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
+import { UqpayAuth } from './dialects/uqpay/auth.ts';
+import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
+import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
+import { DeliveryRelay } from './delivery/relay.ts';
+import { IdempotencyKeys } from './http/idempotency.ts';
+import { loggerOptions } from './http/logging.ts';
+import { SimCardNetwork } from './network/sim/card-network.ts';
+import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
+import { simRoutes } from './sim-api/routes.ts';
+import { merchantRepository } from './store/merchants-repo.ts';
+import { paymentsStore } from './store/payments-repo.ts';
+import { openStore, type Store } from './store/store.ts';
+import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
+
+export interface Platform {
+  config: Config;
+  http: FastifyInstance;
+  store: Store;
+  clock: AdjustableClock;
+  merchants: MerchantService;
+  payments: PaymentsService;
+  relay: DeliveryRelay;
+  /** Listens, then starts the background workers. Returns the base URL. */
+  listen(): Promise<string>;
+  /** Starts the workers without listening (tests that use inject). */
+  startWorkers(): void;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Workers' polling intervals; tests shorten them. */
+  relayIntervalMs?: number;
+  sweepIntervalMs?: number;
+}
+
+export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
+  const clock = new AdjustableClock(systemClock);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const ids = new IdGenerator(undefined, () => clock.now());
+  const merchants = new MerchantService(merchantRepository(store), {
+    now: () => clock.now(),
+    newId: () => ids.next('M'),
+    rsaKeyPair: generateRsaKeyPair,
+  });
+
+  let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
+  const payments = new PaymentsService({
+    store: paymentsStore(store),
+    clock,
+    ids,
+    cardNetwork: new SimCardNetwork(),
+    threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
+    vault: new SecretBox(config.encryptionKey),
+    fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
+  });
+
+  const http = Fastify({
+    logger: loggerOptions(config.logLevel),
+    disableRequestLogging: !config.logRequests,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
+  });
+  const webhookSecrets = new Map<string, string | null>();
+  const relay = new DeliveryRelay({
+    store,
+    clock,
+    renderers: {
+      uqpay: new UqpayWebhookRenderer(async (merchantId) => {
+        if (!webhookSecrets.has(merchantId)) webhookSecrets.set(merchantId, (await merchants.byId(merchantId))?.uqpay.webhookSecret ?? null);
+        return webhookSecrets.get(merchantId)!;
+      }),
+    },
+    logger: http.log,
+  });
+
+  const idempotency = new IdempotencyKeys(store, clock);
+  const auth = new UqpayAuth(config.jwtSecret, merchants, clock);
+
+  http.get('/healthz', async () => ({ status: 'ok' }));
+  await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
+  await http.register(async (web) => threeDSChallengePages(web, payments));
+  if (config.mode === 'sandbox') await http.register(simRoutes, { prefix: '/sim/v1', clock, payments });
+
+  // Time-driven work follows the platform clock: advancing it runs the sweeps at once.
+  const sweep = async () => {
+    await payments.expireDue();
+    await relay.drain();
+  };
+  clock.onAdvance(sweep);
+
+  const timers: NodeJS.Timeout[] = [];
+  let workersStarted = false;
+  const guard = (name: string, fn: () => Promise<unknown>) => () => {
+    fn().catch((err) => http.log.error({ err }, `${name} failed`));
+  };
+
+  const platform: Platform = {
+    config,
+    http,
+    store,
+    clock,
+    merchants,
+    payments,
+    relay,
+    startWorkers() {
+      if (workersStarted) return;
+      workersStarted = true;
+      relay.start(opts.relayIntervalMs ?? 250);
+      guard('recovery', () => payments.recoverInFlight(0))();
+      timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
+      timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), 30_000));
+      timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
+      for (const t of timers) t.unref();
+    },
+    async listen() {
+      const address = await http.listen({ host: config.host, port: config.port });
+      if (!config.publicBaseUrl) {
+        const port = (http.server.address() as { port: number }).port;
+        baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      }
+      platform.startWorkers();
+      return config.publicBaseUrl ?? baseUrl ?? address;
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await relay.stop();
+      await http.close();
+      await store.close();
+    },
+  };
+  return platform;
+}

@@ -1,0 +1,69 @@
+/** One typed configuration, from the environment (and CLI flags layered on top by the caller). */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Where the embedded database, generated keys and demo credentials live. */
+  dataDir: string;
+  /** postgres://... to use PostgreSQL instead of the embedded SQLite file. */
+  databaseUrl: string | undefined;
+  /** sandbox: simulators, /sim/v1 and the adjustable clock are on. */
+  mode: 'sandbox' | 'live';
+  /** Base URL shoppers' browsers reach (hosted pages); defaults to http://host:port. */
+  publicBaseUrl: string | undefined;
+  /** AES-256-GCM key for card data at rest. */
+  encryptionKey: Buffer;
+  /** HS256 key for UQPAY access tokens. */
+  jwtSecret: Buffer;
+  logLevel: string;
+  logRequests: boolean;
+}
+
+function key(envValue: string | undefined, name: string): Buffer | undefined {
+  if (!envValue) return undefined;
+  const buf = /^[0-9a-fA-F]{64}$/.test(envValue) ? Buffer.from(envValue, 'hex') : Buffer.from(envValue, 'base64');
+  if (buf.length !== 32) throw new Error(`${name} must be 32 bytes, hex or base64`);
+  return buf;
+}
+
+/** Keys not given in the environment are generated once into the data dir, readable by the owner only. */
+function dataDirKeys(dataDir: string): { encryptionKey: Buffer; jwtSecret: Buffer } {
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, 'keys.json');
+  if (!existsSync(file)) {
+    const keys = { encryption_key: randomBytes(32).toString('hex'), jwt_secret: randomBytes(32).toString('hex') };
+    try {
+      writeFileSync(file, JSON.stringify(keys), { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process won the race
+    }
+  }
+  chmodSync(file, 0o600);
+  const k = JSON.parse(readFileSync(file, 'utf8')) as { encryption_key: string; jwt_secret: string };
+  return { encryptionKey: Buffer.from(k.encryption_key, 'hex'), jwtSecret: Buffer.from(k.jwt_secret, 'hex') };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const dataDir = path.resolve(overrides.dataDir ?? env.POLYPAY_DATA_DIR ?? './data');
+  const port = overrides.port ?? Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number');
+  const mode = overrides.mode ?? (env.POLYPAY_MODE === 'live' ? 'live' : 'sandbox');
+  const envEnc = key(env.POLYPAY_ENCRYPTION_KEY, 'POLYPAY_ENCRYPTION_KEY');
+  const envJwt = key(env.POLYPAY_JWT_SECRET, 'POLYPAY_JWT_SECRET');
+  const generated = envEnc && envJwt ? null : dataDirKeys(dataDir);
+  return {
+    host: overrides.host ?? env.HOST ?? '127.0.0.1',
+    port,
+    dataDir,
+    databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || undefined),
+    mode,
+    publicBaseUrl: overrides.publicBaseUrl ?? (env.POLYPAY_BASE_URL || undefined),
+    encryptionKey: overrides.encryptionKey ?? envEnc ?? generated!.encryptionKey,
+    jwtSecret: overrides.jwtSecret ?? envJwt ?? generated!.jwtSecret,
+    logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
+    logRequests: overrides.logRequests ?? env.POLYPAY_LOG_REQUESTS === '1',
+  };
+}

@@ -1,0 +1,104 @@
+/** Merchants and the credentials each dialect authenticates them with. */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export interface Merchant {
+  id: string;
+  name: string;
+  parentId: string | null;
+  webhookUrl: string | null;
+  uqpay: { clientId: string; apiKeyHash: string; webhookSecret: string };
+  alphapay: { merchantCode: string; merchantPublicKey: string; platformPrivateKey: string; platformPublicKey: string };
+  qfpay: { appCode: string; clientKey: string };
+  createdAt: number;
+}
+
+/** Secrets shown once, when the merchant is created; the platform keeps only what it needs to verify. */
+export interface IssuedCredentials {
+  merchant_id: string;
+  uqpay: { client_id: string; api_key: string; webhook_secret: string };
+  alphapay: { merchant_code: string; merchant_private_key: string; platform_public_key: string };
+  qfpay: { app_code: string; client_key: string };
+}
+
+export interface MerchantRepository {
+  insert(merchant: Merchant): Promise<void>;
+  byId(id: string): Promise<Merchant | null>;
+  byUqpayClientId(clientId: string): Promise<Merchant | null>;
+  count(): Promise<number>;
+}
+
+export interface KeyPair {
+  privateKeyPkcs8Base64: string;
+  publicKeySpkiBase64: string;
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789';
+
+function token(length: number, alphabet = ALNUM): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[bytes[i]! % alphabet.length];
+  return out;
+}
+
+export const hashApiKey = (apiKey: string): string => createHash('sha256').update(apiKey).digest('hex');
+
+export function apiKeyMatches(merchant: Merchant, apiKey: string): boolean {
+  const a = Buffer.from(merchant.uqpay.apiKeyHash, 'hex');
+  const b = Buffer.from(hashApiKey(apiKey), 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export class MerchantService {
+  constructor(
+    private readonly repo: MerchantRepository,
+    private readonly deps: { now: () => number; newId: () => string; rsaKeyPair: () => KeyPair },
+  ) {}
+
+  async create(input: { name: string; webhookUrl?: string | null; parentId?: string | null }): Promise<IssuedCredentials> {
+    const name = input.name.trim();
+    if (!name) throw new Error('a merchant needs a name');
+    if (input.webhookUrl) new URL(input.webhookUrl); // throws on a malformed URL
+    const apiKey = token(40);
+    const merchantKeys = this.deps.rsaKeyPair();
+    const platformKeys = this.deps.rsaKeyPair();
+    const merchant: Merchant = {
+      id: this.deps.newId(),
+      name,
+      parentId: input.parentId ?? null,
+      webhookUrl: input.webhookUrl ?? null,
+      uqpay: { clientId: token(22), apiKeyHash: hashApiKey(apiKey), webhookSecret: `whsec_${token(32)}` },
+      alphapay: {
+        merchantCode: token(6, 'ABCDEFGHJKLMNPQRSTUVWXYZ'),
+        merchantPublicKey: merchantKeys.publicKeySpkiBase64,
+        platformPrivateKey: platformKeys.privateKeyPkcs8Base64,
+        platformPublicKey: platformKeys.publicKeySpkiBase64,
+      },
+      qfpay: { appCode: token(32, '0123456789ABCDEF'), clientKey: token(32, '0123456789ABCDEF') },
+      createdAt: this.deps.now(),
+    };
+    await this.repo.insert(merchant);
+    return {
+      merchant_id: merchant.id,
+      uqpay: { client_id: merchant.uqpay.clientId, api_key: apiKey, webhook_secret: merchant.uqpay.webhookSecret },
+      alphapay: {
+        merchant_code: merchant.alphapay.merchantCode,
+        merchant_private_key: merchantKeys.privateKeyPkcs8Base64,
+        platform_public_key: platformKeys.publicKeySpkiBase64,
+      },
+      qfpay: { app_code: merchant.qfpay.appCode, client_key: merchant.qfpay.clientKey },
+    };
+  }
+
+  byId(id: string) {
+    return this.repo.byId(id);
+  }
+
+  byUqpayClientId(clientId: string) {
+    return this.repo.byUqpayClientId(clientId);
+  }
+
+  count() {
+    return this.repo.count();
+  }
+}

@@ -1,0 +1,294 @@
+/** UQPAY Payment Intents v2 routes: wire request -> core command -> wire response. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../../core/errors.ts';
+import { assertCurrency, parseAmountInput } from '../../core/money.ts';
+import type { CardInput, CreateIntentInput, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
+import type { CancellationReason } from '../../core/payments/types.ts';
+import type { IdempotencyKeys } from '../../http/idempotency.ts';
+import { requestHash } from '../../http/idempotency.ts';
+import { toUqpayError } from './errors.ts';
+import {
+  CancelIntentBody,
+  CaptureIntentBody,
+  ConfirmIntentBody,
+  CreateIntentBody,
+  CreateRefundBody,
+  CurrencyParams,
+  IdParams,
+  ListAttemptsQuery,
+  ListIntentsQuery,
+  ListRefundsQuery,
+  PageQuery,
+  UpdateIntentBody,
+} from './schemas.ts';
+import * as wire from './serializers.ts';
+import { parseWireTime } from './wire-format.ts';
+
+export interface AcquiringDeps {
+  payments: PaymentsService;
+  idempotency: IdempotencyKeys;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    merchantId: string;
+    rawBody?: string;
+  }
+}
+
+type Body<T> = FastifyRequest<{ Body: T; Params: IdParams }>;
+
+const METADATA_MAX_BYTES = 512;
+
+function metadata(value: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_MAX_BYTES) {
+    throw DomainError.validation(`metadata must be at most ${METADATA_MAX_BYTES} bytes`, 'metadata');
+  }
+  return value;
+}
+
+function positiveAmount(value: unknown, currency: string, field: string): number {
+  const amount = parseAmountInput(value, currency, field);
+  if (amount <= 0) throw DomainError.validation(`${field} must be greater than 0`, field);
+  return amount;
+}
+
+type WirePaymentMethod = NonNullable<CreateIntentBody['payment_method']>;
+
+function paymentMethod(pm: WirePaymentMethod, ctx: { ip_address?: string; browser_info?: unknown }): PaymentMethodInput {
+  if (pm.type !== 'card') {
+    throw DomainError.validation(`payment_method.type ${pm.type} is not supported`, 'payment_method.type');
+  }
+  const c = pm.card;
+  if (!c) throw DomainError.validation('payment_method.card is required when type is card', 'payment_method.card');
+  const threeDsAction = c.three_ds_action ?? 'skip_3ds';
+  if (threeDsAction === 'enforce_3ds' && (!ctx.ip_address || !ctx.browser_info)) {
+    throw DomainError.validation('ip_address and browser_info are required with enforce_3ds', 'browser_info');
+  }
+  const card: CardInput = {
+    number: c.card_number,
+    expiryMonth: c.expiry_month,
+    expiryYear: c.expiry_year,
+    autoCapture: c.auto_capture ?? true,
+    threeDsAction,
+  };
+  if (c.cvc !== undefined) card.cvc = c.cvc;
+  if (c.card_name !== undefined) card.cardName = c.card_name;
+  if (c.authorization_type !== undefined) card.authorizationType = c.authorization_type;
+  if (c.billing) {
+    const b = c.billing;
+    card.billing = {
+      firstName: b.first_name,
+      lastName: b.last_name,
+      email: b.email,
+      phoneNumber: b.phone_number,
+      address: b.address
+        ? { countryCode: b.address.country_code, state: b.address.state, city: b.address.city, street: b.address.street, postcode: b.address.postcode }
+        : undefined,
+    };
+  }
+  return { type: 'card', card };
+}
+
+function timeFilter(text: string | undefined, field: string): number | undefined {
+  if (!text) return undefined;
+  const ms = parseWireTime(text);
+  if (ms === null) throw DomainError.validation(`${field} must be an ISO-8601 time`, field);
+  return ms;
+}
+
+export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void {
+  const { payments, idempotency } = deps;
+
+  /**
+   * Runs a state-changing handler under the request's x-idempotency-key: the
+   * response (or the business error) is stored with the key for 24 hours.
+   */
+  async function idempotent(req: FastifyRequest, reply: FastifyReply, run: () => Promise<unknown>) {
+    const key = req.headers['x-idempotency-key'];
+    if (typeof key !== 'string' || key === '') return reply.send(await run());
+    if (key.length > 128) throw DomainError.validation('x-idempotency-key is too long', 'x-idempotency-key');
+    const hash = requestHash(req.method, req.url, req.rawBody ?? '');
+    const claim = await idempotency.claim(req.merchantId, 'uqpay', key, hash);
+    if (claim.kind === 'mismatch') {
+      throw new DomainError('idempotency_mismatch', 'idempotency_key_reused', 'idempotency key was already used with a different request');
+    }
+    if (claim.kind === 'processing') throw new DomainError('request_processing', 'request_processing', 'request is processing');
+    if (claim.kind === 'replay') {
+      return reply.code(claim.status).header('x-idempotent-replayed', 'true').type('application/json').send(claim.body);
+    }
+    let text: string;
+    try {
+      text = JSON.stringify(await run());
+    } catch (error) {
+      const e = toUqpayError(error);
+      if (e.status >= 500) await idempotency.release(req.merchantId, 'uqpay', key);
+      else await idempotency.complete(req.merchantId, 'uqpay', key, e.status, JSON.stringify(e.body));
+      throw error;
+    }
+    await idempotency.complete(req.merchantId, 'uqpay', key, 200, text);
+    return reply.type('application/json').send(text);
+  }
+
+  app.post('/v2/payment_intents/create', { schema: { body: CreateIntentBody } }, (req: Body<CreateIntentBody>, reply) =>
+    idempotent(req, reply, async () => {
+      const b = req.body;
+      const currency = assertCurrency(b.currency);
+      const input: CreateIntentInput = {
+        amount: positiveAmount(b.amount, currency, 'amount'),
+        currency,
+        description: b.description ?? null,
+        merchantOrderId: b.merchant_order_id ?? null,
+        metadata: metadata(b.metadata) ?? null,
+        returnUrl: b.return_url ?? null,
+        customer: b.customer ?? (b.customer_id ? { customer_id: b.customer_id } : null),
+      };
+      if (b.payment_method) input.paymentMethod = paymentMethod(b.payment_method, b);
+      return wire.intent(await payments.createIntent(req.merchantId, input));
+    }),
+  );
+
+  app.get('/v2/payment_intents', { schema: { querystring: ListIntentsQuery } }, async (req: FastifyRequest<{ Querystring: ListIntentsQuery }>) => {
+    const q = req.query;
+    const pageSize = q.page_size ?? 10;
+    const status = q.intent_status ?? q.payment_intent_status;
+    const from = timeFilter(q.create_start_time ?? q.start_time, 'create_start_time');
+    const to = timeFilter(q.create_end_time ?? q.end_time, 'create_end_time');
+    const page = await payments.listIntents(
+      req.merchantId,
+      {
+        ...(status ? { status } : {}),
+        ...(from !== undefined ? { createdFrom: from } : {}),
+        ...(to !== undefined ? { createdTo: to } : {}),
+        ...(q.merchant_order_id ? { merchantOrderId: q.merchant_order_id } : {}),
+      },
+      { pageSize, pageNumber: q.page_number ?? 1 },
+    );
+    return wire.page(page.items.map(wire.intent), page.total, pageSize);
+  });
+
+  app.get('/v2/payment_intents/:id', { schema: { params: IdParams } }, async (req: FastifyRequest<{ Params: IdParams }>) =>
+    wire.intent(await payments.getIntent(req.merchantId, req.params.id)),
+  );
+
+  app.post('/v2/payment_intents/:id', { schema: { params: IdParams, body: UpdateIntentBody } }, (req: Body<UpdateIntentBody>, reply) =>
+    idempotent(req, reply, async () => {
+      const b = req.body ?? {};
+      const current = await payments.getIntent(req.merchantId, req.params.id);
+      const currency = b.currency !== undefined ? assertCurrency(b.currency) : current.intent.currency;
+      const amount = b.amount !== undefined ? positiveAmount(b.amount, currency, 'amount') : undefined;
+      if (amount === undefined && b.currency !== undefined && currency !== current.intent.currency) {
+        // A new currency re-reads the stored amount in that currency's exponent.
+        throw DomainError.validation('amount is required when currency changes', 'amount');
+      }
+      const view = await payments.updateIntent(req.merchantId, req.params.id, {
+        amount,
+        currency: b.currency !== undefined ? currency : undefined,
+        description: b.description,
+        merchantOrderId: b.merchant_order_id,
+        metadata: metadata(b.metadata),
+        returnUrl: b.return_url,
+        customer: b.customer ?? (b.customer_id ? { customer_id: b.customer_id } : undefined),
+      });
+      return wire.intent({ intent: view.intent, attempt: current.attempt });
+    }),
+  );
+
+  app.post('/v2/payment_intents/:id/confirm', { schema: { params: IdParams, body: ConfirmIntentBody } }, (req: Body<ConfirmIntentBody>, reply) =>
+    idempotent(req, reply, async () => {
+      const b = req.body;
+      return wire.intent(
+        await payments.confirmIntent(req.merchantId, req.params.id, {
+          paymentMethod: paymentMethod(b.payment_method, b),
+          returnUrl: b.return_url ?? null,
+        }),
+      );
+    }),
+  );
+
+  app.post('/v2/payment_intents/:id/capture', { schema: { params: IdParams, body: CaptureIntentBody } }, (req: Body<CaptureIntentBody>, reply) =>
+    idempotent(req, reply, async () => {
+      const b = req.body ?? {};
+      let amount: number | undefined;
+      if (b.amount_to_capture !== undefined) {
+        const current = await payments.getIntent(req.merchantId, req.params.id);
+        amount = positiveAmount(b.amount_to_capture, current.intent.currency, 'amount_to_capture');
+      }
+      return wire.intent(await payments.capture(req.merchantId, req.params.id, amount));
+    }),
+  );
+
+  app.post('/v2/payment_intents/:id/cancel', { schema: { params: IdParams, body: CancelIntentBody } }, (req: Body<CancelIntentBody>, reply) =>
+    idempotent(req, reply, async () => {
+      const reason: CancellationReason = req.body?.cancellation_reason ?? 'requested_by_customer';
+      return wire.intent(await payments.cancel(req.merchantId, req.params.id, reason));
+    }),
+  );
+
+  app.get('/v2/payment/payment_attempts', { schema: { querystring: ListAttemptsQuery } }, async (req: FastifyRequest<{ Querystring: ListAttemptsQuery }>) => {
+    const q = req.query;
+    const pageSize = q.page_size ?? 10;
+    const page = await payments.listAttempts(
+      req.merchantId,
+      { ...(q.payment_intent_id ? { intentId: q.payment_intent_id } : {}), ...(q.attempt_status ? { status: q.attempt_status } : {}) },
+      { pageSize, pageNumber: q.page_number ?? 1 },
+    );
+    return wire.page(page.items.map(wire.attempt), page.total, pageSize);
+  });
+
+  app.get('/v2/payment/payment_attempts/:id', { schema: { params: IdParams } }, async (req: FastifyRequest<{ Params: IdParams }>) =>
+    wire.attempt(await payments.getAttempt(req.merchantId, req.params.id)),
+  );
+
+  app.post('/v2/payment/refunds', { schema: { body: CreateRefundBody } }, (req: FastifyRequest<{ Body: CreateRefundBody }>, reply) =>
+    idempotent(req, reply, async () => {
+      const b = req.body;
+      const current = await payments.getIntent(req.merchantId, b.payment_intent_id);
+      const refund = await payments.createRefund(req.merchantId, {
+        intentId: b.payment_intent_id,
+        amount: positiveAmount(b.amount, current.intent.currency, 'amount'),
+        reason: b.reason,
+        metadata: metadata(b.metadata) ?? null,
+        ...(b.payment_attempt_id ? { attemptId: b.payment_attempt_id } : {}),
+      });
+      return wire.refund(refund);
+    }),
+  );
+
+  app.get('/v2/payment/refunds', { schema: { querystring: ListRefundsQuery } }, async (req: FastifyRequest<{ Querystring: ListRefundsQuery }>) => {
+    const q = req.query;
+    const pageSize = q.page_size ?? 10;
+    const from = timeFilter(q.start_time, 'start_time');
+    const to = timeFilter(q.end_time, 'end_time');
+    const page = await payments.listRefunds(
+      req.merchantId,
+      {
+        ...(q.payment_intent_id ? { intentId: q.payment_intent_id } : {}),
+        ...(q.merchant_order_id ? { merchantOrderId: q.merchant_order_id } : {}),
+        ...(from !== undefined ? { createdFrom: from } : {}),
+        ...(to !== undefined ? { createdTo: to } : {}),
+      },
+      { pageSize, pageNumber: q.page_number ?? 1 },
+    );
+    return wire.page(page.items.map(wire.refund), page.total, pageSize);
+  });
+
+  app.get('/v2/payment/refunds/:id', { schema: { params: IdParams } }, async (req: FastifyRequest<{ Params: IdParams }>) =>
+    wire.refund(await payments.getRefund(req.merchantId, req.params.id)),
+  );
+
+  app.get('/v2/payment/balances', { schema: { querystring: PageQuery } }, async (req: FastifyRequest<{ Querystring: PageQuery }>) => {
+    const pageSize = req.query.page_size ?? 10;
+    const pageNumber = req.query.page_number ?? 1;
+    const all = await payments.balances(req.merchantId);
+    const items = all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+    return wire.page(items.map(wire.balance), all.length, pageSize);
+  });
+
+  app.get('/v2/payment/balances/:currency', { schema: { params: CurrencyParams } }, async (req: FastifyRequest<{ Params: CurrencyParams }>) => {
+    const currency = assertCurrency(req.params.currency);
+    const found = (await payments.balances(req.merchantId)).find((b) => b.currency === currency);
+    return wire.balance(found ?? { currency, available: 0, pending: 0 });
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * The UQPAY dialect, mounted at /api: JSON parsing that accepts the SDKs'
+ * empty bodies, token auth, sub-accounts, and UQPAY's error envelope for
+ * everything that goes wrong under this prefix.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../../core/errors.ts';
+import type { MerchantService } from '../../core/merchants/merchants.ts';
+import { acquiringRoutes, type AcquiringDeps } from './acquiring-routes.ts';
+import type { UqpayAuth } from './auth.ts';
+import { toUqpayError } from './errors.ts';
+
+export interface UqpayDeps extends AcquiringDeps {
+  auth: UqpayAuth;
+  merchants: MerchantService;
+}
+
+const BODY_LIMIT = 64 * 1024;
+
+function parseJson(req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) {
+  req.rawBody = body;
+  // The official Node SDK sends Content-Type: application/json with no body at all.
+  if (body.trim() === '') return done(null, undefined);
+  try {
+    done(null, JSON.parse(body));
+  } catch {
+    const err = new Error('request body is not valid JSON') as Error & { code: string; statusCode: number };
+    err.code = 'FST_ERR_CTP_INVALID_JSON_BODY';
+    err.statusCode = 400;
+    done(err);
+  }
+}
+
+export async function uqpayPlugin(app: FastifyInstance, deps: UqpayDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, parseJson);
+  // Lenient: a JSON body sent without (or with another) Content-Type is still JSON.
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, parseJson);
+
+  app.setErrorHandler((error, req, reply) => {
+    const e = toUqpayError(error);
+    if (e.status >= 500) req.log.error({ err: error }, 'uqpay request failed');
+    void reply.code(e.status).send(e.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ type: 'not_found', code: 'route_not_found', message: `no route for ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  app.post('/v1/connect/token', async (req) => {
+    const clientId = req.headers['x-client-id'];
+    const apiKey = req.headers['x-api-key'];
+    return deps.auth.issue(typeof clientId === 'string' ? clientId : undefined, typeof apiKey === 'string' ? apiKey : undefined);
+  });
+
+  // Everything else needs a token. Checked on request, before the body is read.
+  await app.register(async (authed) => {
+    authed.decorateRequest('merchantId', '');
+    authed.addHook('onRequest', async (req) => {
+      const header = req.headers['x-auth-token'];
+      const claims = await deps.auth.verify(typeof header === 'string' ? header : undefined);
+      const clientId = req.headers['x-client-id'];
+      if (typeof clientId === 'string' && clientId !== '' && clientId !== claims.client_id) {
+        throw new DomainError('unauthorized', 'client_id_mismatch', 'x-client-id does not match the auth token');
+      }
+      req.merchantId = claims.entity_id;
+      const onBehalfOf = req.headers['x-on-behalf-of'];
+      if (typeof onBehalfOf === 'string' && onBehalfOf.trim() !== '') {
+        const sub = await deps.merchants.byId(onBehalfOf.trim());
+        if (!sub || sub.parentId !== claims.entity_id) {
+          throw new DomainError('sub_account_not_found', 'sub_account_not_found', `sub account ${onBehalfOf.trim()} not found`);
+        }
+        req.merchantId = sub.id;
+      }
+    });
+    acquiringRoutes(authed, deps);
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * UQPAY request shapes, one schema each, used by Fastify for validation and
+ * by the OpenAPI document. Lenient where real clients differ: amounts may be
+ * strings or numbers, unknown fields are ignored.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { CANCELLATION_REASONS, ATTEMPT_STATUSES, INTENT_STATUSES } from '../../core/payments/types.ts';
+
+const Str = (maxLength: number, extra: object = {}) => Type.String({ maxLength, ...extra });
+const Opt = Type.Optional;
+
+export const Amount = Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number()], {
+  description: 'Major-unit decimal, e.g. "8.98"',
+});
+export const Currency = Type.String({ minLength: 3, maxLength: 3, description: 'ISO-4217 code' });
+export const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'At most 512 bytes as JSON' });
+
+export const Address = Type.Object({
+  country_code: Opt(Str(2)),
+  state: Opt(Str(100)),
+  city: Opt(Str(100)),
+  street: Opt(Str(255)),
+  postcode: Opt(Str(32)),
+});
+
+export const Billing = Type.Object({
+  first_name: Opt(Str(100)),
+  last_name: Opt(Str(100)),
+  email: Opt(Str(255)),
+  phone_number: Opt(Str(32)),
+  address: Opt(Address),
+});
+
+export const CardPaymentMethod = Type.Object({
+  card_name: Opt(Str(100)),
+  card_number: Type.String({ minLength: 1, maxLength: 32 }),
+  expiry_month: Type.String({ minLength: 1, maxLength: 2 }),
+  expiry_year: Type.String({ minLength: 2, maxLength: 4 }),
+  cvc: Opt(Type.String({ maxLength: 4 })),
+  network: Opt(Str(32)),
+  billing: Opt(Billing),
+  auto_capture: Opt(Type.Boolean()),
+  authorization_type: Opt(Str(32)),
+  three_ds_action: Opt(Type.Union([Type.Literal('skip_3ds'), Type.Literal('enforce_3ds')])),
+});
+
+export const PaymentMethod = Type.Object({
+  type: Type.String({ minLength: 1, maxLength: 32 }),
+  card: Opt(CardPaymentMethod),
+});
+
+export const BrowserInfo = Type.Record(Type.String(), Type.Unknown());
+
+export const CreateIntentBody = Type.Object({
+  amount: Amount,
+  currency: Currency,
+  merchant_order_id: Opt(Str(36)),
+  description: Opt(Str(32)),
+  return_url: Opt(Str(1024)),
+  metadata: Opt(Metadata),
+  payment_method: Opt(PaymentMethod),
+  ip_address: Opt(Str(64)),
+  browser_info: Opt(BrowserInfo),
+  customer: Opt(Type.Record(Type.String(), Type.Unknown())),
+  customer_id: Opt(Str(64)),
+  payment_orders: Opt(Type.Record(Type.String(), Type.Unknown())),
+});
+export type CreateIntentBody = Static<typeof CreateIntentBody>;
+
+export const UpdateIntentBody = Type.Object({
+  amount: Opt(Amount),
+  currency: Opt(Currency),
+  merchant_order_id: Opt(Str(36)),
+  description: Opt(Str(32)),
+  return_url: Opt(Str(1024)),
+  metadata: Opt(Metadata),
+  customer: Opt(Type.Record(Type.String(), Type.Unknown())),
+  customer_id: Opt(Str(64)),
+  payment_orders: Opt(Type.Record(Type.String(), Type.Unknown())),
+});
+export type UpdateIntentBody = Static<typeof UpdateIntentBody>;
+
+export const ConfirmIntentBody = Type.Object({
+  payment_method: PaymentMethod,
+  ip_address: Opt(Str(64)),
+  browser_info: Opt(BrowserInfo),
+  return_url: Opt(Str(1024)),
+});
+export type ConfirmIntentBody = Static<typeof ConfirmIntentBody>;
+
+export const CaptureIntentBody = Type.Object({ amount_to_capture: Opt(Amount) });
+export type CaptureIntentBody = Static<typeof CaptureIntentBody>;
+
+export const CancelIntentBody = Type.Object({
+  cancellation_reason: Opt(Type.Union(CANCELLATION_REASONS.map((r) => Type.Literal(r)))),
+});
+export type CancelIntentBody = Static<typeof CancelIntentBody>;
+
+export const CreateRefundBody = Type.Object({
+  payment_intent_id: Type.String({ minLength: 1, maxLength: 64 }),
+  amount: Amount,
+  reason: Type.String({ minLength: 1, maxLength: 100 }),
+  payment_attempt_id: Opt(Str(64)),
+  metadata: Opt(Metadata),
+});
+export type CreateRefundBody = Static<typeof CreateRefundBody>;
+
+const PageSize = Type.Integer({ minimum: 1, maximum: 100, default: 10 });
+const PageNumber = Type.Integer({ minimum: 1, default: 1 });
+
+export const ListIntentsQuery = Type.Object({
+  page_size: Opt(PageSize),
+  page_number: Opt(PageNumber),
+  intent_status: Opt(Type.Union(INTENT_STATUSES.map((s) => Type.Literal(s)))),
+  payment_intent_status: Opt(Type.Union(INTENT_STATUSES.map((s) => Type.Literal(s)))),
+  create_start_time: Opt(Str(40)),
+  start_time: Opt(Str(40)),
+  create_end_time: Opt(Str(40)),
+  end_time: Opt(Str(40)),
+  merchant_order_id: Opt(Str(36)),
+});
+export type ListIntentsQuery = Static<typeof ListIntentsQuery>;
+
+export const ListAttemptsQuery = Type.Object({
+  page_size: Opt(PageSize),
+  page_number: Opt(PageNumber),
+  payment_intent_id: Opt(Str(64)),
+  attempt_status: Opt(Type.Union(ATTEMPT_STATUSES.map((s) => Type.Literal(s)))),
+});
+export type ListAttemptsQuery = Static<typeof ListAttemptsQuery>;
+
+export const ListRefundsQuery = Type.Object({
+  page_size: Opt(PageSize),
+  page_number: Opt(PageNumber),
+  payment_intent_id: Opt(Str(64)),
+  merchant_order_id: Opt(Str(36)),
+  start_time: Opt(Str(40)),
+  end_time: Opt(Str(40)),
+});
+export type ListRefundsQuery = Static<typeof ListRefundsQuery>;
+
+export const PageQuery = Type.Object({ page_size: Opt(PageSize), page_number: Opt(PageNumber) });
+export type PageQuery = Static<typeof PageQuery>;
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export type IdParams = Static<typeof IdParams>;
+
+export const CurrencyParams = Type.Object({ currency: Type.String({ minLength: 3, maxLength: 3 }) });
+export type CurrencyParams = Static<typeof CurrencyParams>;

@@ -1,0 +1,141 @@
+/** Core objects -> UQPAY wire objects (field names, id keys, decimal strings, +08:00 times). */
+import type { Balance } from '../../core/payments/repository.ts';
+import type { IntentView } from '../../core/payments/service.ts';
+import type { PaymentAttempt, PaymentIntent, Refund } from '../../core/payments/types.ts';
+import { wireAmount, wireTime } from './wire-format.ts';
+
+function nextAction(intent: PaymentIntent) {
+  const a = intent.nextAction;
+  if (!a) return null;
+  return { type: 'redirect_to_url', redirect_to_url: { url: a.url, return_url: a.returnUrl } };
+}
+
+/** The attempt as embedded in an intent (latest_payment_attempt). */
+export function attemptSummary(a: PaymentAttempt) {
+  return {
+    attempt_id: a.id,
+    amount: wireAmount(a.amount, a.currency),
+    currency: a.currency,
+    attempt_status: a.status,
+    captured_amount: wireAmount(a.capturedAmount, a.currency),
+    refunded_amount: wireAmount(a.refundedAmount, a.currency),
+    failure_code: a.failureCode ?? '',
+    create_time: wireTime(a.createdAt),
+    update_time: wireTime(a.updatedAt),
+    complete_time: wireTime(a.completeTime),
+  };
+}
+
+function maskedCard(a: PaymentAttempt) {
+  const c = a.paymentMethod.card;
+  return {
+    card_name: c.cardName ?? '',
+    card_number: `${c.bin}******${c.last4}`,
+    network: c.network,
+    brand: c.network,
+    bin: c.bin,
+    last4: c.last4,
+    card_type: c.fundingType ?? '',
+    expiry_month: String(c.expiryMonth).padStart(2, '0'),
+    expiry_year: String(c.expiryYear),
+    billing: c.billing
+      ? {
+          first_name: c.billing.firstName ?? '',
+          last_name: c.billing.lastName ?? '',
+          email: c.billing.email ?? '',
+          phone_number: c.billing.phoneNumber ?? '',
+          address: c.billing.address
+            ? {
+                country_code: c.billing.address.countryCode ?? '',
+                state: c.billing.address.state ?? '',
+                city: c.billing.address.city ?? '',
+                street: c.billing.address.street ?? '',
+                postcode: c.billing.address.postcode ?? '',
+              }
+            : null,
+        }
+      : null,
+    auto_capture: a.autoCapture,
+    authorization_type: c.authorizationType ?? 'authorization',
+    three_ds_action: c.threeDsAction,
+  };
+}
+
+/** The full attempt (GET /v2/payment/payment_attempts/{id}). */
+export function attempt(a: PaymentAttempt) {
+  const three = a.authentication?.threeDS;
+  return {
+    ...attemptSummary(a),
+    payment_intent_id: a.intentId,
+    cancellation_reason: a.cancellationReason ?? '',
+    auth_code: a.authCode ?? '',
+    arn: a.arn ?? '',
+    rrn: a.rrn ?? '',
+    advice_code: a.adviceCode && /^\d{2}$/.test(a.adviceCode) ? a.adviceCode : '',
+    authentication_data: {
+      cvv_result: a.authentication?.cvcResult ?? '',
+      avs_result: a.authentication?.avsResult ?? '',
+      three_ds: three
+        ? {
+            three_ds_version: three.version,
+            eci: three.eci,
+            cavv: three.cavv,
+            three_ds_authentication_status: three.status,
+            ds_transaction_id: three.dsTransactionId,
+          }
+        : null,
+    },
+    payment_method: { type: a.paymentMethod.type, card: maskedCard(a) },
+  };
+}
+
+export function intent({ intent: i, attempt: a }: IntentView) {
+  return {
+    payment_intent_id: i.id,
+    amount: wireAmount(i.amount, i.currency),
+    currency: i.currency,
+    intent_status: i.status,
+    description: i.description ?? '',
+    available_payment_method_types: ['card'],
+    captured_amount: wireAmount(i.capturedAmount, i.currency),
+    cancel_time: wireTime(i.cancelTime),
+    cancellation_reason: i.cancellationReason ?? '',
+    client_secret: i.clientSecret,
+    merchant_order_id: i.merchantOrderId ?? '',
+    metadata: i.metadata ?? {},
+    next_action: nextAction(i),
+    return_url: i.returnUrl ?? '',
+    create_time: wireTime(i.createdAt),
+    update_time: wireTime(i.updatedAt),
+    complete_time: wireTime(i.completeTime),
+    latest_payment_attempt: a ? attemptSummary(a) : null,
+  };
+}
+
+export function refund(r: Refund) {
+  return {
+    payment_refund_id: r.id,
+    payment_intent_id: r.intentId,
+    payment_attempt_id: r.attemptId,
+    amount: wireAmount(r.amount, r.currency),
+    currency: r.currency,
+    refund_status: r.status,
+    reason: r.reason,
+    failure_code: r.failureCode ?? '',
+    metadata: r.metadata ?? {},
+    create_time: wireTime(r.createdAt),
+    update_time: wireTime(r.updatedAt),
+  };
+}
+
+export function balance(b: Balance) {
+  return {
+    currency: b.currency,
+    available_balance: wireAmount(b.available, b.currency),
+    pending_balance: wireAmount(b.pending, b.currency),
+  };
+}
+
+export function page<T>(items: T[], total: number, pageSize: number) {
+  return { total_pages: Math.ceil(total / pageSize), total_items: total, data: items };
+}

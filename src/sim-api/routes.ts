@@ -1,0 +1,65 @@
+/**
+ * /sim/v1: the sandbox's control panel for tests and demos. Only mounted in
+ * sandbox mode.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AdjustableClock } from '../core/clock.ts';
+import { isDomainError } from '../core/errors.ts';
+import type { PaymentsService } from '../core/payments/service.ts';
+import { CHALLENGE_PATH } from '../web/three-ds-challenge.ts';
+
+function simError(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+export async function simRoutes(app: FastifyInstance, deps: { clock: AdjustableClock; payments: PaymentsService }): Promise<void> {
+  app.setErrorHandler((error, req, reply) => {
+    if (isDomainError(error)) {
+      return reply.code(error.kind === 'not_found' ? 404 : 409).send(simError(error.code, error.message));
+    }
+    const e = error as { statusCode?: number; message: string; validation?: unknown };
+    if (e.validation || (e.statusCode && e.statusCode < 500)) {
+      return reply.code(e.statusCode ?? 400).send(simError('invalid_request', e.message));
+    }
+    req.log.error({ err: error }, 'sim request failed');
+    return reply.code(500).send(simError('internal_error', 'internal server error'));
+  });
+
+  app.get('/clock', async () => ({ now: new Date(deps.clock.now()).toISOString(), offset_seconds: deps.clock.offsetSeconds }));
+
+  app.post<{ Body: { seconds: number } }>(
+    '/clock/advance',
+    { schema: { body: { type: 'object', required: ['seconds'], properties: { seconds: { type: 'number', exclusiveMinimum: 0, maximum: 31_536_000 } } } } },
+    async (req) => {
+      await deps.clock.advance(req.body.seconds);
+      return { now: new Date(deps.clock.now()).toISOString(), offset_seconds: deps.clock.offsetSeconds };
+    },
+  );
+
+  app.post<{ Body: { url: string; result: 'success' | 'failure' } }>(
+    '/3ds/complete',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['url', 'result'],
+          properties: { url: { type: 'string', minLength: 1, maxLength: 2048 }, result: { enum: ['success', 'failure'] } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const m = new RegExp(`${CHALLENGE_PATH}/([A-Za-z0-9_-]+)`).exec(req.body.url);
+      if (!m) return reply.code(400).send(simError('invalid_request', 'url is not a 3DS challenge URL of this platform'));
+      const view = await deps.payments.completeChallenge(m[1]!, req.body.result === 'success');
+      return {
+        payment_intent_id: view.intent.id,
+        intent_status: view.intent.status,
+        attempt_status: view.attempt?.status ?? null,
+        return_url: view.intent.returnUrl,
+      };
+    },
+  );
+
+  /** Parses a JSON body and answers without storage: the baseline route for benchmarks. */
+  app.post('/echo', async (req) => ({ received: true, fields: Object.keys((req.body as object) ?? {}).length, body: req.body }));
+}

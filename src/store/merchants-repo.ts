@@ -1,0 +1,62 @@
+import type { Selectable } from 'kysely';
+import type { Merchant, MerchantRepository } from '../core/merchants/merchants.ts';
+import type { MerchantTable } from './schema.ts';
+import type { Store } from './store.ts';
+
+function toMerchant(r: Selectable<MerchantTable>): Merchant {
+  return {
+    id: r.id,
+    name: r.name,
+    parentId: r.parent_id,
+    webhookUrl: r.webhook_url,
+    uqpay: { clientId: r.uqpay_client_id, apiKeyHash: r.uqpay_api_key_hash, webhookSecret: r.uqpay_webhook_secret },
+    alphapay: {
+      merchantCode: r.alphapay_merchant_code,
+      merchantPublicKey: r.alphapay_merchant_public_key,
+      platformPrivateKey: r.alphapay_platform_private_key,
+      platformPublicKey: r.alphapay_platform_public_key,
+    },
+    qfpay: { appCode: r.qfpay_app_code, clientKey: r.qfpay_client_key },
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function merchantRepository(store: Store): MerchantRepository {
+  return {
+    async insert(m) {
+      await store.unit((db) =>
+        db
+          .insertInto('merchants')
+          .values({
+            id: m.id,
+            name: m.name,
+            parent_id: m.parentId,
+            webhook_url: m.webhookUrl,
+            uqpay_client_id: m.uqpay.clientId,
+            uqpay_api_key_hash: m.uqpay.apiKeyHash,
+            uqpay_webhook_secret: m.uqpay.webhookSecret,
+            alphapay_merchant_code: m.alphapay.merchantCode,
+            alphapay_merchant_public_key: m.alphapay.merchantPublicKey,
+            alphapay_platform_private_key: m.alphapay.platformPrivateKey,
+            alphapay_platform_public_key: m.alphapay.platformPublicKey,
+            qfpay_app_code: m.qfpay.appCode,
+            qfpay_client_key: m.qfpay.clientKey,
+            created_at: m.createdAt,
+          })
+          .execute(),
+      );
+    },
+    async byId(id) {
+      const r = await store.read.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? toMerchant(r) : null;
+    },
+    async byUqpayClientId(clientId) {
+      const r = await store.read.selectFrom('merchants').selectAll().where('uqpay_client_id', '=', clientId).executeTakeFirst();
+      return r ? toMerchant(r) : null;
+    },
+    async count() {
+      const r = await store.read.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+  };
+}

@@ -1,0 +1,395 @@
+/** Kysely implementation of the payments repository, shared by SQLite and PostgreSQL. */
+import { sql, type Selectable } from 'kysely';
+import { merchantBalance, type Journal } from '../core/ledger/journal.ts';
+import type {
+  AttemptFilter,
+  Balance,
+  IntentFilter,
+  Page,
+  PageRequest,
+  PaymentsReads,
+  PaymentsStore,
+  PaymentsTx,
+  RefundFilter,
+} from '../core/payments/repository.ts';
+import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
+import type { PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
+import type { Db, Store } from './store.ts';
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const parse = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
+
+function intentRow(i: PaymentIntent): PaymentIntentTable {
+  return {
+    id: i.id,
+    merchant_id: i.merchantId,
+    amount: i.amount,
+    currency: i.currency,
+    status: i.status,
+    captured_amount: i.capturedAmount,
+    description: i.description,
+    merchant_order_id: i.merchantOrderId,
+    metadata: json(i.metadata),
+    return_url: i.returnUrl,
+    customer: json(i.customer),
+    client_secret: i.clientSecret,
+    latest_attempt_id: i.latestAttemptId,
+    next_action: json(i.nextAction),
+    cancellation_reason: i.cancellationReason,
+    cancel_time: i.cancelTime,
+    complete_time: i.completeTime,
+    expires_at: i.expiresAt,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+  };
+}
+
+function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    amount: Number(r.amount),
+    currency: r.currency,
+    status: r.status as PaymentIntent['status'],
+    capturedAmount: Number(r.captured_amount),
+    description: r.description,
+    merchantOrderId: r.merchant_order_id,
+    metadata: parse(r.metadata),
+    returnUrl: r.return_url,
+    customer: parse(r.customer),
+    clientSecret: r.client_secret,
+    latestAttemptId: r.latest_attempt_id,
+    nextAction: parse(r.next_action),
+    cancellationReason: r.cancellation_reason as PaymentIntent['cancellationReason'],
+    cancelTime: r.cancel_time === null ? null : Number(r.cancel_time),
+    completeTime: r.complete_time === null ? null : Number(r.complete_time),
+    expiresAt: Number(r.expires_at),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
+  return {
+    id: a.id,
+    intent_id: a.intentId,
+    merchant_id: a.merchantId,
+    amount: a.amount,
+    currency: a.currency,
+    status: a.status,
+    captured_amount: a.capturedAmount,
+    refunded_amount: a.refundedAmount,
+    auto_capture: a.autoCapture ? 1 : 0,
+    payment_method: JSON.stringify(a.paymentMethod),
+    failure_code: a.failureCode,
+    auth_code: a.authCode,
+    rrn: a.rrn,
+    arn: a.arn,
+    advice_code: a.adviceCode,
+    authentication_data: json(a.authentication),
+    three_ds_challenge_id: a.threeDSChallengeId,
+    cancellation_reason: a.cancellationReason,
+    complete_time: a.completeTime,
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
+  };
+}
+
+function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
+  return {
+    id: r.id,
+    intentId: r.intent_id,
+    merchantId: r.merchant_id,
+    amount: Number(r.amount),
+    currency: r.currency,
+    status: r.status as PaymentAttempt['status'],
+    capturedAmount: Number(r.captured_amount),
+    refundedAmount: Number(r.refunded_amount),
+    autoCapture: Number(r.auto_capture) === 1,
+    paymentMethod: JSON.parse(r.payment_method),
+    failureCode: r.failure_code,
+    authCode: r.auth_code,
+    rrn: r.rrn,
+    arn: r.arn,
+    adviceCode: r.advice_code,
+    authentication: parse(r.authentication_data),
+    threeDSChallengeId: r.three_ds_challenge_id,
+    cancellationReason: r.cancellation_reason as PaymentAttempt['cancellationReason'],
+    completeTime: r.complete_time === null ? null : Number(r.complete_time),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function refundRow(f: Refund): RefundTable {
+  return {
+    id: f.id,
+    merchant_id: f.merchantId,
+    intent_id: f.intentId,
+    attempt_id: f.attemptId,
+    amount: f.amount,
+    currency: f.currency,
+    status: f.status,
+    reason: f.reason,
+    metadata: json(f.metadata),
+    failure_code: f.failureCode,
+    created_at: f.createdAt,
+    updated_at: f.updatedAt,
+  };
+}
+
+function toRefund(r: Selectable<RefundTable>): Refund {
+  return {
+    id: r.id,
+    merchantId: r.merchant_id,
+    intentId: r.intent_id,
+    attemptId: r.attempt_id,
+    amount: Number(r.amount),
+    currency: r.currency,
+    status: r.status as Refund['status'],
+    reason: r.reason,
+    metadata: parse(r.metadata),
+    failureCode: r.failure_code,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+/** Which dialects receive a merchant's events on its webhook URL. */
+export const WEBHOOK_DIALECT = 'uqpay';
+
+class Tx implements PaymentsTx {
+  constructor(private readonly db: Db, private readonly rowLocks: boolean) {}
+
+  async intent(merchantId: string, id: string, lock = false) {
+    let q = this.db.selectFrom('payment_intents').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId);
+    if (lock && this.rowLocks) q = q.forUpdate();
+    const r = await q.executeTakeFirst();
+    return r ? toIntent(r) : null;
+  }
+
+  async attempt(merchantId: string, id: string) {
+    const r = await this.db.selectFrom('payment_attempts').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
+    return r ? toAttempt(r) : null;
+  }
+
+  async attemptByChallenge(challengeId: string) {
+    const r = await this.db.selectFrom('payment_attempts').selectAll().where('three_ds_challenge_id', '=', challengeId).executeTakeFirst();
+    return r ? toAttempt(r) : null;
+  }
+
+  async refund(merchantId: string, id: string) {
+    const r = await this.db.selectFrom('refunds').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
+    return r ? toRefund(r) : null;
+  }
+
+  async insertIntent(intent: PaymentIntent) {
+    await this.db.insertInto('payment_intents').values(intentRow(intent)).execute();
+  }
+
+  async updateIntent(intent: PaymentIntent) {
+    const { id, merchant_id, created_at, ...rest } = intentRow(intent);
+    await this.db.updateTable('payment_intents').set(rest).where('id', '=', id).execute();
+  }
+
+  async insertAttempt(attempt: PaymentAttempt) {
+    await this.db.insertInto('payment_attempts').values(attemptRow(attempt)).execute();
+  }
+
+  async updateAttempt(attempt: PaymentAttempt) {
+    const { id, merchant_id, intent_id, created_at, ...rest } = attemptRow(attempt);
+    await this.db.updateTable('payment_attempts').set(rest).where('id', '=', id).execute();
+  }
+
+  async insertRefund(refund: Refund) {
+    await this.db.insertInto('refunds').values(refundRow(refund)).execute();
+  }
+
+  async updateRefund(refund: Refund) {
+    await this.db
+      .updateTable('refunds')
+      .set({ status: refund.status, failure_code: refund.failureCode, updated_at: refund.updatedAt })
+      .where('id', '=', refund.id)
+      .execute();
+  }
+
+  async post(journal: Journal, now: number) {
+    await this.db
+      .insertInto('ledger_entries')
+      .values(
+        journal.entries.map((e) => ({
+          journal_id: journal.id,
+          merchant_id: journal.merchantId,
+          account: e.account,
+          currency: e.currency,
+          amount: e.amount,
+          source_id: journal.sourceId,
+          created_at: now,
+        })),
+      )
+      .execute();
+  }
+
+  async appendEvents(events: DomainEvent[]) {
+    if (events.length === 0) return;
+    await this.db
+      .insertInto('events')
+      .values(
+        events.map((e) => ({
+          id: e.id,
+          merchant_id: e.merchantId,
+          type: e.type,
+          source_id: e.sourceId,
+          payload: JSON.stringify(e.payload),
+          created_at: e.createdAt,
+        })),
+      )
+      .execute();
+    // Plan the webhook deliveries in the same transaction: one per event for
+    // a merchant with a webhook URL. The relay sends them after commit.
+    const ids = events.map((e) => e.id);
+    await sql`
+      insert into deliveries (id, event_id, merchant_id, dialect, url, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at)
+      select e.id || ${':' + WEBHOOK_DIALECT}, e.id, e.merchant_id, ${WEBHOOK_DIALECT}, m.webhook_url, 'pending', 0, e.created_at, null, null, null, e.created_at, e.created_at
+      from events e join merchants m on m.id = e.merchant_id
+      where e.id in (${sql.join(ids)}) and m.webhook_url is not null and m.webhook_url <> ''
+    `.execute(this.db);
+  }
+
+  async vaultPut(token: string, ciphertext: string, expiresAt: number) {
+    await this.db.insertInto('card_vault').values({ token, ciphertext, expires_at: expiresAt }).execute();
+  }
+
+  async vaultTake(token: string) {
+    const r = await this.db.deleteFrom('card_vault').where('token', '=', token).returning('ciphertext').executeTakeFirst();
+    return r?.ciphertext ?? null;
+  }
+}
+
+function paged(pageSize: number, pageNumber: number) {
+  return { limit: pageSize, offset: (pageNumber - 1) * pageSize };
+}
+
+class Reads implements PaymentsReads {
+  constructor(private readonly db: Db) {}
+
+  async intent(merchantId: string, id: string) {
+    return new Tx(this.db, false).intent(merchantId, id);
+  }
+
+  async attempt(merchantId: string, id: string) {
+    return new Tx(this.db, false).attempt(merchantId, id);
+  }
+
+  async attemptByChallenge(challengeId: string) {
+    return new Tx(this.db, false).attemptByChallenge(challengeId);
+  }
+
+  async attemptsByIds(merchantId: string, ids: string[]) {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('payment_attempts').selectAll().where('merchant_id', '=', merchantId).where('id', 'in', ids).execute();
+    return rows.map(toAttempt);
+  }
+
+  async refund(merchantId: string, id: string) {
+    return new Tx(this.db, false).refund(merchantId, id);
+  }
+
+  async listIntents(merchantId: string, f: IntentFilter, page: PageRequest): Promise<Page<PaymentIntent>> {
+    let q = this.db.selectFrom('payment_intents').where('merchant_id', '=', merchantId);
+    if (f.status) q = q.where('status', '=', f.status);
+    if (f.createdFrom !== undefined) q = q.where('created_at', '>=', f.createdFrom);
+    if (f.createdTo !== undefined) q = q.where('created_at', '<=', f.createdTo);
+    if (f.merchantOrderId) q = q.where('merchant_order_id', '=', f.merchantOrderId);
+    const { limit, offset } = paged(page.pageSize, page.pageNumber);
+    const [count, rows] = await Promise.all([
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+    ]);
+    return { total: Number(count.n), items: rows.map(toIntent) };
+  }
+
+  async listAttempts(merchantId: string, f: AttemptFilter, page: PageRequest): Promise<Page<PaymentAttempt>> {
+    let q = this.db.selectFrom('payment_attempts').where('merchant_id', '=', merchantId);
+    if (f.intentId) q = q.where('intent_id', '=', f.intentId);
+    if (f.status) q = q.where('status', '=', f.status);
+    const { limit, offset } = paged(page.pageSize, page.pageNumber);
+    const [count, rows] = await Promise.all([
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+    ]);
+    return { total: Number(count.n), items: rows.map(toAttempt) };
+  }
+
+  async listRefunds(merchantId: string, f: RefundFilter, page: PageRequest): Promise<Page<Refund>> {
+    let q = this.db.selectFrom('refunds').where('refunds.merchant_id', '=', merchantId);
+    if (f.intentId) q = q.where('refunds.intent_id', '=', f.intentId);
+    if (f.createdFrom !== undefined) q = q.where('refunds.created_at', '>=', f.createdFrom);
+    if (f.createdTo !== undefined) q = q.where('refunds.created_at', '<=', f.createdTo);
+    if (f.merchantOrderId) {
+      const orderId = f.merchantOrderId;
+      q = q.where('refunds.intent_id', 'in', (eb) =>
+        eb.selectFrom('payment_intents').select('id').where('merchant_id', '=', merchantId).where('merchant_order_id', '=', orderId),
+      );
+    }
+    const { limit, offset } = paged(page.pageSize, page.pageNumber);
+    const [count, rows] = await Promise.all([
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      q.selectAll('refunds').orderBy('refunds.created_at', 'desc').orderBy('refunds.id', 'desc').limit(limit).offset(offset).execute(),
+    ]);
+    return { total: Number(count.n), items: rows.map(toRefund) };
+  }
+
+  async balances(merchantId: string): Promise<Balance[]> {
+    const rows = await this.db
+      .selectFrom('ledger_entries')
+      .select(['currency', 'account', (eb) => eb.fn.sum<number>('amount').as('total')])
+      .where('merchant_id', '=', merchantId)
+      .where('account', 'in', ['merchant_pending', 'merchant_available'])
+      .groupBy(['currency', 'account'])
+      .execute();
+    const byCurrency = new Map<string, Balance>();
+    for (const r of rows) {
+      const b = byCurrency.get(r.currency) ?? { currency: r.currency, available: 0, pending: 0 };
+      const value = merchantBalance(Number(r.total));
+      if (r.account === 'merchant_pending') b.pending = value;
+      else b.available = value;
+      byCurrency.set(r.currency, b);
+    }
+    return [...byCurrency.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+  }
+
+  async expiredIntents(now: number, limit: number) {
+    const rows = await this.db
+      .selectFrom('payment_intents')
+      .select(['merchant_id', 'id'])
+      .where('status', 'in', ['REQUIRES_PAYMENT_METHOD', 'REQUIRES_CUSTOMER_ACTION'])
+      .where('expires_at', '<=', now)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ merchantId: r.merchant_id, id: r.id }));
+  }
+
+  async attemptsInFlight(olderThan: number, limit: number) {
+    const rows = await this.db
+      .selectFrom('payment_attempts')
+      .selectAll()
+      .where('status', 'in', ['INITIATED', 'PENDING_AUTHORIZATION'])
+      .where('updated_at', '<=', olderThan)
+      .limit(limit)
+      .execute();
+    return rows.map(toAttempt);
+  }
+
+  async refundsInFlight(olderThan: number, limit: number) {
+    const rows = await this.db.selectFrom('refunds').selectAll().where('status', '=', 'PROCESSING').where('updated_at', '<=', olderThan).limit(limit).execute();
+    return rows.map(toRefund);
+  }
+}
+
+export function paymentsStore(store: Store): PaymentsStore {
+  return {
+    unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks))),
+    reads: new Reads(store.read),
+  };
+}

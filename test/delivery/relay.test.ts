@@ -1,0 +1,378 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AdjustableClock } from '../../src/core/clock.ts';
+import { DeliveryRelay, type DeliveryRelayOptions, type WebhookRenderer } from '../../src/delivery/relay.ts';
+import { UQPAY_RETRY_DELAYS_MS } from '../../src/delivery/schedules.ts';
+import type { Store } from '../../src/store/store.ts';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
+
+// --- a receiver on 127.0.0.1 --------------------------------------------------
+
+interface Hit {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+type Reply = (hit: Hit, res: http.ServerResponse) => void;
+
+async function startReceiver(reply: Reply = (_h, res) => res.end('ok')) {
+  const hits: Hit[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const hit = { headers: req.headers, body };
+      hits.push(hit);
+      reply(hit, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return { url, hits, close };
+}
+
+/** A URL nobody listens on: a port that was just in use and is now closed. */
+async function closedPortUrl(): Promise<string> {
+  const r = await startReceiver();
+  await r.close();
+  return r.url;
+}
+
+// --- fixtures -------------------------------------------------------------------
+
+const renderer: WebhookRenderer = {
+  async render({ event, delivery }) {
+    if (event.type === 'internal.only') return null;
+    return {
+      body: JSON.stringify({ event_id: event.id, event_type: event.type, data: JSON.parse(event.payload) }),
+      headers: { 'x-test-signature': `sig-${event.id}`, 'x-test-attempt': String(delivery.attempts + 1) },
+    };
+  },
+  isAcknowledged: (status) => status >= 200 && status < 300,
+  retryDelaysMs: UQPAY_RETRY_DELAYS_MS,
+};
+
+async function addMerchant(store: Store, now: number): Promise<string> {
+  const id = `M${randomUUID()}`;
+  await store.unit((tx) =>
+    tx
+      .insertInto('merchants')
+      .values({
+        id,
+        name: 'Test merchant',
+        parent_id: null,
+        webhook_url: null,
+        uqpay_client_id: `client-${id}`,
+        uqpay_api_key_hash: 'x',
+        uqpay_webhook_secret: 'x',
+        alphapay_merchant_code: `code-${id}`,
+        alphapay_merchant_public_key: 'x',
+        alphapay_platform_private_key: 'x',
+        alphapay_platform_public_key: 'x',
+        qfpay_app_code: `app-${id}`,
+        qfpay_client_key: 'x',
+        created_at: now,
+      })
+      .execute(),
+  );
+  return id;
+}
+
+/** An event and its pending delivery, written in one unit as the core does. */
+async function addDelivery(
+  store: Store,
+  merchantId: string,
+  url: string,
+  now: number,
+  opts: { type?: string; leaseUntil?: number } = {},
+): Promise<{ eventId: string; deliveryId: string }> {
+  const eventId = randomUUID();
+  const deliveryId = `WD${randomUUID()}`;
+  await store.unit(async (tx) => {
+    await tx
+      .insertInto('events')
+      .values({
+        id: eventId,
+        merchant_id: merchantId,
+        type: opts.type ?? 'acquiring.payment_intent.succeeded',
+        source_id: 'PI1',
+        payload: JSON.stringify({ payment_intent_id: 'PI1', amount: '8.98' }),
+        created_at: now,
+      })
+      .execute();
+    await tx
+      .insertInto('deliveries')
+      .values({
+        id: deliveryId,
+        event_id: eventId,
+        merchant_id: merchantId,
+        dialect: 'uqpay',
+        url,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: opts.leaseUntil ?? null,
+        last_status_code: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  });
+  return { eventId, deliveryId };
+}
+
+/** Two relays (one store each, possibly the same) race over many deliveries: every event arrives exactly once. */
+async function expectNoDoubleSends(storeA: Store, storeB: Store, clock: AdjustableClock) {
+  const receiver = await startReceiver((_hit, res) => setTimeout(() => res.end('ok'), 5));
+  try {
+    const merchantId = await addMerchant(storeA, clock.now());
+    const events: string[] = [];
+    for (let i = 0; i < 60; i++) events.push((await addDelivery(storeA, merchantId, receiver.url, clock.now())).eventId);
+
+    const opts = { clock, renderers: { uqpay: renderer }, batchSize: 7 };
+    const a = new DeliveryRelay({ ...opts, store: storeA });
+    const b = new DeliveryRelay({ ...opts, store: storeB });
+    a.start(1);
+    b.start(1);
+    const sent = await Promise.all([a.drain(100), b.drain(100), a.tick(), b.tick()]);
+    await Promise.all([a.stop(), b.stop()]);
+    expect(sent.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(60);
+
+    const received = receiver.hits.map((h) => JSON.parse(h.body).event_id as string);
+    expect(received.length).toBe(60);
+    expect(new Set(received)).toEqual(new Set(events));
+    const log = await a.deliveryLog(merchantId);
+    expect(log.every((d) => d.status === 'succeeded' && d.attempt_log.length === 1)).toBe(true);
+  } finally {
+    await receiver.close();
+  }
+}
+
+// --- SQLite ---------------------------------------------------------------------
+
+describe('DeliveryRelay (SQLite)', () => {
+  let dir: string;
+  let store: Store;
+  let clock: AdjustableClock;
+  let merchantId: string;
+  const closers: Array<() => Promise<void>> = [];
+
+  const relay = (extra: Partial<DeliveryRelayOptions> = {}) =>
+    new DeliveryRelay({ store, clock, renderers: { uqpay: renderer }, ...extra });
+  const receiver = async (reply?: Reply) => {
+    const r = await startReceiver(reply);
+    closers.push(r.close);
+    return r;
+  };
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polypay-relay-'));
+    store = await openSqliteStore(dir);
+    clock = new AdjustableClock();
+    merchantId = await addMerchant(store, clock.now());
+  });
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers on the first try: body and headers exactly as rendered, one attempt logged', async () => {
+    const r = await receiver();
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+
+    expect(await relay().tick()).toBe(1);
+
+    expect(r.hits).toHaveLength(1);
+    const hit = r.hits[0]!;
+    expect(hit.body).toBe(
+      JSON.stringify({ event_id: eventId, event_type: 'acquiring.payment_intent.succeeded', data: { payment_intent_id: 'PI1', amount: '8.98' } }),
+    );
+    expect(hit.headers['content-type']).toBe('application/json');
+    expect(hit.headers['x-test-signature']).toBe(`sig-${eventId}`);
+    expect(hit.headers['x-test-attempt']).toBe('1');
+
+    const [d] = await relay().deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 200, last_error: null });
+    expect(d!.attempt_log).toEqual([
+      { attempt: 1, status_code: 200, error: null, duration_ms: expect.any(Number), attempted_at: expect.any(Number) },
+    ]);
+    expect(await relay().tick()).toBe(0);
+  });
+
+  it('retries on the UQPAY schedule, only once each delay has passed', async () => {
+    let calls = 0;
+    const r = await receiver((_h, res) => {
+      res.statusCode = ++calls <= 2 ? 500 : 200;
+      res.end();
+    });
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+    const rl = relay();
+
+    expect(await rl.tick()).toBe(1); // 500
+    await clock.advance(15);
+    expect(await rl.tick()).toBe(0);
+    expect(r.hits).toHaveLength(1);
+    await clock.advance(1); // 16 s after the first try
+    expect(await rl.tick()).toBe(1); // 500
+    await clock.advance(31);
+    expect(await rl.tick()).toBe(0);
+    await clock.advance(1); // 32 s after the second try
+    expect(await rl.tick()).toBe(1); // 200
+
+    expect(r.hits).toHaveLength(3);
+    expect(r.hits.map((h) => h.headers['x-test-attempt'])).toEqual(['1', '2', '3']);
+    const [d] = await rl.deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 3 });
+    expect(d!.attempt_log.map((a) => [a.attempt, a.status_code, a.error])).toEqual([
+      [1, 500, 'HTTP 500'],
+      [2, 500, 'HTTP 500'],
+      [3, 200, null],
+    ]);
+  });
+
+  it('records an unreachable receiver instead of throwing', async () => {
+    const { eventId } = await addDelivery(store, merchantId, await closedPortUrl(), clock.now());
+    const rl = relay();
+    expect(await rl.tick()).toBe(1);
+    const [d] = await rl.deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null, last_error: 'ECONNREFUSED' });
+    expect(d!.next_attempt_at).toBeGreaterThanOrEqual(clock.now() + 16_000 - 1_000);
+    expect(d!.attempt_log).toMatchObject([{ attempt: 1, status_code: null, error: 'ECONNREFUSED' }]);
+  });
+
+  it('records a receiver that never answers as a timeout', async () => {
+    const r = await receiver(() => {}); // never responds
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+    const rl = relay({ timeoutMs: 200 });
+    expect(await rl.tick()).toBe(1);
+    expect(r.hits).toHaveLength(1);
+    const [d] = await rl.deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'pending', attempts: 1, last_error: 'timeout' });
+    expect(d!.attempt_log[0]!.duration_ms).toBeGreaterThanOrEqual(150);
+  });
+
+  it('marks the delivery failed once the retries are used up', async () => {
+    const r = await receiver((_h, res) => {
+      res.statusCode = 503;
+      res.end('busy');
+    });
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+    const rl = relay();
+    expect(await rl.drain()).toBe(1);
+    for (const delayMs of UQPAY_RETRY_DELAYS_MS) {
+      await clock.advance(delayMs / 1000);
+      expect(await rl.drain()).toBe(1);
+    }
+    await clock.advance(3600);
+    expect(await rl.drain()).toBe(0);
+
+    expect(r.hits).toHaveLength(6); // first try + 5 retries
+    const [d] = await rl.deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'failed', attempts: 6, last_status_code: 503, last_error: 'HTTP 503' });
+    expect(d!.attempt_log.map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('skips events the dialect does not send', async () => {
+    const r = await receiver();
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now(), { type: 'internal.only' });
+    expect(await relay().drain()).toBe(0);
+    expect(r.hits).toHaveLength(0);
+    const [d] = await relay().deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'skipped', attempts: 0, attempt_log: [] });
+  });
+
+  it('picks up a delivery whose lease expired (the sender crashed mid-send)', async () => {
+    const r = await receiver();
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: clock.now() + 60_000 });
+    const rl = relay();
+    expect(await rl.tick()).toBe(0); // still leased by the "crashed" process
+    await clock.advance(61);
+    expect(await rl.tick()).toBe(1);
+    expect(r.hits).toHaveLength(1);
+    const [d] = await rl.deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('start() loops until stop()', async () => {
+    const r = await receiver();
+    await addDelivery(store, merchantId, r.url, clock.now());
+    const rl = relay();
+    rl.start(5);
+    await addDelivery(store, merchantId, r.url, clock.now());
+    for (let i = 0; i < 200 && r.hits.length < 2; i++) await new Promise((res) => setTimeout(res, 10));
+    await rl.stop();
+    expect(r.hits).toHaveLength(2);
+    await addDelivery(store, merchantId, r.url, clock.now());
+    await new Promise((res) => setTimeout(res, 50));
+    expect(r.hits).toHaveLength(2);
+  });
+
+  it('two relays on the same store never send a delivery twice', async () => {
+    await expectNoDoubleSends(store, store, clock);
+  });
+});
+
+// --- PostgreSQL ------------------------------------------------------------------
+
+const PG_ADMIN_URL = process.env.POLYPAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresUnavailable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message || error.name : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const pgMissing = await postgresUnavailable();
+if (pgMissing) console.warn(`skipping DeliveryRelay PostgreSQL tests: no server at ${PG_ADMIN_URL} (${pgMissing})`);
+
+(pgMissing ? describe.skip : describe)('DeliveryRelay (PostgreSQL)', () => {
+  const dbName = `polypay_relay_${randomBytes(6).toString('hex')}`;
+  const stores: Store[] = [];
+
+  async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client(PG_ADMIN_URL);
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    await admin((c) => c.query(`drop database if exists ${dbName} with (force)`));
+  });
+
+  it('two relays (separate connection pools) never send a delivery twice', async () => {
+    await admin((c) => c.query(`create database ${dbName}`));
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${dbName}`;
+    stores.push(await openPostgresStore(url.toString(), 4));
+    stores.push(await openPostgresStore(url.toString(), 4));
+    await expectNoDoubleSends(stores[0]!, stores[1]!, new AdjustableClock());
+  });
+});
