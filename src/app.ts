@@ -3,7 +3,7 @@
  * the dialects, the hosted pages and the background workers.
  */
 import { createHmac } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AdjustableClock, systemClock } from './core/clock.ts';
 import { IdGenerator } from './core/ids.ts';
 import { MerchantService } from './core/merchants/merchants.ts';
@@ -69,7 +69,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
 
   const http = Fastify({
     logger: loggerOptions(config.logLevel),
-    disableRequestLogging: !config.logRequests,
+    logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
   });

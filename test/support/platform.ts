@@ -1,0 +1,262 @@
+/**
+ * Boots a real platform on 127.0.0.1 for integration tests, on SQLite (a
+ * temp data dir) or PostgreSQL (a fresh database per platform), and talks to
+ * it over HTTP like a merchant would.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { describe } from 'vitest';
+import { buildPlatform, type Platform } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
+
+export type Backend = 'sqlite' | 'postgres';
+
+export const PG_ADMIN_URL = process.env.POLYPAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let pgReachable: Promise<string | null> | null = null;
+
+/** null when PostgreSQL answers; otherwise why not. */
+export function pgUnavailableReason(): Promise<string | null> {
+  pgReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return pgReachable;
+}
+
+export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `polypay_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** Why PostgreSQL tests cannot run here, or null when a server answers. */
+export const PG_SKIP_REASON = await pgUnavailableReason();
+if (PG_SKIP_REASON) console.warn(`PostgreSQL tests SKIPPED: no server at ${PG_ADMIN_URL} (${PG_SKIP_REASON})`);
+
+/** Runs the suite once per backend; PostgreSQL is skipped, visibly, only when no server answers. */
+export function describeEachBackend(name: string, fn: (backend: Backend) => void): void {
+  for (const backend of ['sqlite', 'postgres'] as Backend[]) {
+    const skip = backend === 'postgres' && PG_SKIP_REASON !== null;
+    describe.skipIf(skip)(`${name} [${backend}]`, () => fn(backend));
+  }
+}
+
+export interface Reply {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+export interface TestPlatform {
+  platform: Platform;
+  baseUrl: string;
+  backend: Backend;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startPlatform(backend: Backend, opts: { dataDir?: string; databaseUrl?: string } = {}): Promise<TestPlatform> {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'polypay-test-'));
+  let databaseUrl = opts.databaseUrl;
+  let drop: (() => Promise<void>) | null = null;
+  if (backend === 'postgres' && !databaseUrl) {
+    const reason = await pgUnavailableReason();
+    if (reason) throw new Error(`PostgreSQL unavailable: ${reason}`);
+    const db = await createPgDatabase();
+    databaseUrl = db.url;
+    drop = db.drop;
+  }
+  const config = loadConfig({}, { dataDir, port: 0, host: '127.0.0.1', databaseUrl, logLevel: 'warn', mode: 'sandbox' });
+  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200 });
+  const baseUrl = await platform.listen();
+  return {
+    platform,
+    baseUrl,
+    backend,
+    dataDir,
+    databaseUrl,
+    async close() {
+      await platform.close();
+      if (drop) await drop();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A merchant's UQPAY client: token handling and the headers the SDKs send. */
+export class UqpayClient {
+  token = '';
+
+  constructor(readonly baseUrl: string, readonly credentials: IssuedCredentials) {}
+
+  static async create(tp: TestPlatform, opts: { name?: string; webhookUrl?: string } = {}): Promise<UqpayClient> {
+    const creds = await tp.platform.merchants.create({ name: opts.name ?? 'Test Merchant', webhookUrl: opts.webhookUrl ?? null });
+    const client = new UqpayClient(tp.baseUrl, creds);
+    await client.authenticate();
+    return client;
+  }
+
+  async authenticate(): Promise<void> {
+    const r = await fetch(`${this.baseUrl}/api/v1/connect/token`, {
+      method: 'POST',
+      headers: { 'x-client-id': this.credentials.uqpay.client_id, 'x-api-key': this.credentials.uqpay.api_key, 'Content-Type': 'application/json' },
+    });
+    if (r.status !== 200) throw new Error(`token request failed: ${r.status} ${await r.text()}`);
+    this.token = ((await r.json()) as { auth_token: string }).auth_token;
+  }
+
+  async request(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    const r = await fetch(`${this.baseUrl}/api${pathname}`, {
+      method,
+      headers: {
+        'Content-Type': 'application/json',
+        'x-auth-token': `Bearer ${this.token}`,
+        'x-client-id': this.credentials.uqpay.client_id,
+        ...(method === 'POST' && !('x-idempotency-key' in headers) ? { 'x-idempotency-key': randomUUID() } : {}),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    let parsed: any = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: r.status, body: parsed, text, headers: r.headers };
+  }
+
+  post(pathname: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('POST', pathname, body, headers);
+  }
+
+  get(pathname: string, headers?: Record<string, string>) {
+    return this.request('GET', pathname, undefined, headers);
+  }
+}
+
+/** Seed 000's card, with an expiry that stays in the future. */
+export function seedCard(overrides: Record<string, unknown> = {}) {
+  return {
+    type: 'card',
+    card: {
+      card_name: 'UQPAY',
+      card_number: '5346930100108117',
+      expiry_month: '12',
+      expiry_year: String(new Date().getUTCFullYear() + 2),
+      cvc: '811',
+      network: 'mastercard',
+      billing: {
+        first_name: 'UQPAY',
+        last_name: 'ACQ',
+        email: '[email protected]',
+        phone_number: '0524-91353515',
+        address: { country_code: 'SG', state: 'Singapore', city: 'Singapore', street: '444 Orchard Rd, Midpoint Orchard, Singapore', postcode: '924011' },
+      },
+      auto_capture: true,
+      authorization_type: 'authorization',
+      three_ds_action: 'skip_3ds',
+      ...overrides,
+    },
+  };
+}
+
+export function intentBody(overrides: Record<string, unknown> = {}) {
+  return {
+    amount: '8.98',
+    currency: 'SGD',
+    merchant_order_id: `order-${randomBytes(4).toString('hex')}`,
+    description: 'Test payment',
+    metadata: {},
+    return_url: 'https://example.com/callback',
+    ...overrides,
+  };
+}
+
+export interface ReceivedWebhook {
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: any;
+}
+
+/** A merchant's webhook endpoint on 127.0.0.1 that records what arrives. */
+export class WebhookReceiver {
+  readonly received: ReceivedWebhook[] = [];
+  /** Status codes to answer with, in order; 200 once they run out. */
+  responses: number[] = [];
+  private server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = raw;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        /* keep raw */
+      }
+      this.received.push({ headers: req.headers, raw, body });
+      res.statusCode = this.responses.shift() ?? 200;
+      res.end('ok');
+    });
+  });
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/webhooks`;
+    return this;
+  }
+
+  ofType(type: string): ReceivedWebhook[] {
+    return this.received.filter((w) => w.body?.event_type === type);
+  }
+
+  async waitFor(predicate: (w: ReceivedWebhook[]) => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.received)) {
+      if (Date.now() > deadline) throw new Error(`webhooks not received in time; got ${this.received.map((w) => w.body?.event_type).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export async function simPost(baseUrl: string, pathname: string, body: unknown): Promise<Reply> {
+  const r = await fetch(`${baseUrl}/sim/v1${pathname}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null, text, headers: r.headers };
+}
