@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/dialects/uqpay/webhook-signature.ts';
 import { describeEachBackend, intentBody, seedCard, simPost, startPlatform, UqpayClient, WebhookReceiver, type TestPlatform } from '../support/platform.ts';
 
@@ -237,5 +240,35 @@ describeEachBackend('UQPAY card payments', (backend) => {
     }
     const list = await other.get('/v2/payment_intents');
     expect(list.body.data.some((i: any) => i.payment_intent_id === id)).toBe(false);
+  });
+
+  it('keeps the books balanced and never stores a card number or CVC', async () => {
+    const db = tp.platform.store.read;
+    const sums = await db.selectFrom('ledger_entries').select(['currency', (eb) => eb.fn.sum<number>('amount').as('total')]).groupBy('currency').execute();
+    expect(sums.length).toBeGreaterThan(0);
+    for (const row of sums) expect(Number(row.total)).toBe(0);
+    const journals = await sql<{ n: number }>`select count(*) as n from (select journal_id from ledger_entries group by journal_id having sum(amount) <> 0) j`.execute(db);
+    expect(Number(journals.rows[0]!.n)).toBe(0);
+
+    const pans = ['5346930100108117', '4242424242424242', '4000002500003155', '4000000000000002'];
+    const texts = [
+      ...(await db.selectFrom('payment_attempts').select('payment_method as t').execute()),
+      ...(await db.selectFrom('events').select('payload as t').execute()),
+      ...(await db.selectFrom('card_vault').select('ciphertext as t').execute()),
+      ...(await db.selectFrom('idempotency_keys').select('response_body as t').execute()),
+    ].map((r) => String(r.t));
+    expect(texts.length).toBeGreaterThan(0);
+    for (const t of texts) {
+      for (const pan of pans) expect(t).not.toContain(pan);
+      expect(t).not.toMatch(/"cvc"|"cvv"/);
+    }
+    if (backend === 'sqlite') {
+      for (const file of ['polypay.sqlite', 'polypay.sqlite-wal']) {
+        const p = path.join(tp.dataDir, file);
+        if (!existsSync(p)) continue;
+        const bytes = readFileSync(p).toString('latin1');
+        for (const pan of pans) expect(bytes.includes(pan), `${pan} in ${file}`).toBe(false);
+      }
+    }
   });
 });
