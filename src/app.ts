@@ -3,6 +3,7 @@
  * the dialects, the hosted pages and the background workers.
  */
 import { createHmac } from 'node:crypto';
+import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AdjustableClock, systemClock } from './core/clock.ts';
 import { IdGenerator } from './core/ids.ts';
@@ -89,7 +90,14 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   const idempotency = new IdempotencyKeys(store, clock);
   const auth = new UqpayAuth(config.jwtSecret, merchants, clock);
 
-  http.get('/healthz', async () => ({ status: 'ok' }));
+  // The request schemas the routes validate with are also the published API description.
+  await http.register(swagger, {
+    openapi: {
+      info: { title: 'polypay', version: '0.1.0', description: 'UQPAY-compatible acquiring API (mounted at /api) and the sandbox API (/sim/v1)' },
+    },
+  });
+  http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
   await http.register(async (web) => threeDSChallengePages(web, payments));
   if (config.mode === 'sandbox') await http.register(simRoutes, { prefix: '/sim/v1', clock, payments });

@@ -41,7 +41,7 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
         };
       },
       req(req: { method: string; url: string; id: string }) {
-        return { method: req.method, url: scrub(req.url), id: req.id };
+        return { method: req.method, url: typeof req.url === 'string' ? scrub(req.url) : undefined, id: req.id };
       },
     },
   };

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachBackend, startPlatform, type TestPlatform } from '../support/platform.ts';
+
+const run = promisify(execFile);
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/polypay.js');
+
+describeEachBackend('polypay merchant create, while the server runs', (backend) => {
+  let tp: TestPlatform;
+  beforeAll(async () => {
+    tp = await startPlatform(backend);
+  });
+  afterAll(async () => tp?.close());
+
+  it('prints exactly one JSON object whose credentials work against the running server', async () => {
+    const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
+    const { stdout } = await run(process.execPath, [bin, 'merchant', 'create', '--name', 'Shop', '--webhook-url', 'http://127.0.0.1:9/hooks', '--json'], { env });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const created = JSON.parse(lines[0]!);
+    expect(Object.keys(created).sort()).toEqual(['alphapay', 'merchant_id', 'qfpay', 'uqpay']);
+    expect(Object.keys(created.uqpay).sort()).toEqual(['api_key', 'client_id', 'webhook_secret']);
+    expect(Object.keys(created.alphapay).sort()).toEqual(['merchant_code', 'merchant_private_key', 'platform_public_key']);
+    expect(Object.keys(created.qfpay).sort()).toEqual(['app_code', 'client_key']);
+    // Keys are base64 DER: PKCS8 private, SubjectPublicKeyInfo public.
+    const { createPrivateKey, createPublicKey } = await import('node:crypto');
+    expect(createPrivateKey({ key: Buffer.from(created.alphapay.merchant_private_key, 'base64'), format: 'der', type: 'pkcs8' }).asymmetricKeyType).toBe('rsa');
+    expect(createPublicKey({ key: Buffer.from(created.alphapay.platform_public_key, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType).toBe('rsa');
+
+    const token = await fetch(`${tp.baseUrl}/api/v1/connect/token`, {
+      method: 'POST',
+      headers: { 'x-client-id': created.uqpay.client_id, 'x-api-key': created.uqpay.api_key },
+    });
+    expect(token.status).toBe(200);
+    const merchant = await tp.platform.merchants.byId(created.merchant_id);
+    expect(merchant?.webhookUrl).toBe('http://127.0.0.1:9/hooks');
+  });
+
+  it('refuses a missing name with a usage message and exit code 2', async () => {
+    const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
+    await expect(run(process.execPath, [bin, 'merchant', 'create', '--json'], { env })).rejects.toMatchObject({ code: 2 });
+  });
+});
