@@ -66,6 +66,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     vault: new SecretBox(config.encryptionKey),
     fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
+    logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
   });
 
   const http = Fastify({

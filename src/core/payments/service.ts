@@ -86,6 +86,7 @@ export interface PaymentsDeps {
   vault: SecretBox;
   /** Key for card fingerprints, so equal cards can be matched without keeping their numbers. */
   fingerprintKey: Buffer;
+  logger?: { warn(obj: object, msg: string): void };
 }
 
 /** How long a vaulted card (waiting for its 3DS challenge) is kept at most. */
@@ -204,7 +205,10 @@ export class PaymentsService {
       await this.save(tx, t, null, now);
       return { intent: t.intent, attempt: t.attempt! };
     });
-    await this.deps.cardNetwork.capture(view.attempt.id, { amount: view.attempt.capturedAmount, currency: view.attempt.currency });
+    // The capture is committed as requested; the network hears of it after the commit.
+    await this.afterCommit('capture', view.attempt.id, () =>
+      this.deps.cardNetwork.capture(view.attempt.id, { amount: view.attempt.capturedAmount, currency: view.attempt.currency }),
+    );
     return view;
   }
 
@@ -227,7 +231,8 @@ export class PaymentsService {
       if (isDomainError(error) && error.kind === 'invalid_state') await this.recordCancelFailure(merchantId, id, now);
       throw error;
     }
-    if (result.voidAuthorization && result.view.attempt) await this.deps.cardNetwork.void(result.view.attempt.id);
+    const attemptId = result.view.attempt?.id;
+    if (result.voidAuthorization && attemptId) await this.afterCommit('void', attemptId, () => this.deps.cardNetwork.void(attemptId));
     return result.view;
   }
 
@@ -417,6 +422,19 @@ export class PaymentsService {
   }
 
   // ---- internals ---------------------------------------------------------
+
+  /**
+   * A network call that follows a committed change (capture, void). The
+   * change stands whatever the network says now; a refusal is logged for
+   * reconciliation instead of failing a request whose effect is already durable.
+   */
+  private async afterCommit(operation: string, reference: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      this.deps.logger?.warn({ operation, reference, err }, 'card network refused a committed operation');
+    }
+  }
 
   private validateCard(input: CardInput): CardDetails {
     const number = input.number.replace(/[\s-]/g, '');

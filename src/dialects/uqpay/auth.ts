@@ -57,7 +57,8 @@ export class UqpayAuth {
   /** Checks the x-auth-token header; throws the documented 401s. */
   async verify(header: string | undefined): Promise<TokenClaims> {
     const m = header ? /^Bearer\s+(\S+)$/.exec(header.trim()) : null;
-    if (!m) throw unauthorized('invalid auth token format', 'invalid_token');
+    // Anything that is not a compact JWS (three base64url segments) is a format error, like a missing "Bearer".
+    if (!m || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(m[1]!)) throw unauthorized('invalid auth token format', 'invalid_token');
     const token = m[1]!;
     const nowS = this.clock.now() / 1000;
     const cached = this.verified.get(token);

@@ -2,6 +2,7 @@
  * UQPAY acquiring webhooks: the v1.6 envelope, signed with the merchant's
  * webhook secret (x-wk-signature = hex HMAC-SHA512 of raw body + x-wk-timestamp).
  */
+import { systemClock, type Clock } from '../../core/clock.ts';
 import type { PaymentEventPayload } from '../../core/payments/types.ts';
 import type { RenderInput, RenderedWebhook, WebhookRenderer } from '../../delivery/relay.ts';
 import { UQPAY_RETRY_DELAYS_MS } from '../../delivery/schedules.ts';
@@ -49,13 +50,22 @@ export function webhookBody(eventId: string, coreType: string, sourceId: string,
 export class UqpayWebhookRenderer implements WebhookRenderer {
   readonly retryDelaysMs = UQPAY_RETRY_DELAYS_MS;
 
-  constructor(private readonly webhookSecret: (merchantId: string) => Promise<string | null>) {}
+  /**
+   * `signingClock` stamps x-wk-timestamp. It is the wall clock, not the
+   * platform's (sandbox) clock: receivers check the timestamp against their
+   * own clock (SDK verifiers allow 300 s of skew), and advancing the sandbox
+   * clock must not make every later webhook fail verification.
+   */
+  constructor(
+    private readonly webhookSecret: (merchantId: string) => Promise<string | null>,
+    private readonly signingClock: Clock = systemClock,
+  ) {}
 
-  async render({ event, now }: RenderInput): Promise<RenderedWebhook | null> {
+  async render({ event }: RenderInput): Promise<RenderedWebhook | null> {
     const body = webhookBody(event.id, event.type, event.source_id, JSON.parse(event.payload));
     const secret = await this.webhookSecret(event.merchant_id);
     if (body === null || secret === null) return null;
-    const timestamp = String(Math.floor(now / 1000));
+    const timestamp = String(Math.floor(this.signingClock.now() / 1000));
     return {
       body,
       headers: { 'x-wk-timestamp': timestamp, 'x-wk-signature': signWebhook(secret, body, timestamp) },
