@@ -3,6 +3,7 @@
  * the dialects, the hosted pages and the background workers.
  */
 import { createHmac } from 'node:crypto';
+import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AdjustableClock, systemClock } from './core/clock.ts';
@@ -19,12 +20,15 @@ import { DeliveryRelay } from './delivery/relay.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
+import { SimFxRates } from './network/sim/fx-rates.ts';
 import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
+import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { openStore, type Store } from './store/store.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
+import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
 export interface Platform {
   config: Config;
@@ -64,6 +68,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     ids,
     cardNetwork: new SimCardNetwork(),
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
+    wallets: new SimWallets({ payUrl: (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`, now: () => clock.now() }),
+    fx: new SimFxRates(config.fxRates),
     vault: new SecretBox(config.encryptionKey),
     fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
     logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
@@ -100,12 +106,17 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
-  await http.register(async (web) => threeDSChallengePages(web, payments));
+  await http.register(async (web) => {
+    await web.register(formbody); // hosted pages post plain HTML forms
+    await threeDSChallengePages(web, payments);
+    await walletPayPages(web, payments, () => clock.now());
+  });
   if (config.mode === 'sandbox') await http.register(simRoutes, { prefix: '/sim/v1', clock, payments });
 
   // Time-driven work follows the platform clock: advancing it runs the sweeps at once.
   const sweep = async () => {
     await payments.expireDue();
+    await payments.settlePendingWallets();
     await relay.drain();
   };
   clock.onAdvance(sweep);
@@ -130,6 +141,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       relay.start(opts.relayIntervalMs ?? 250);
       guard('recovery', () => payments.recoverInFlight(0))();
       timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
+      timers.push(setInterval(guard('wallet settlement', () => payments.settlePendingWallets()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), 30_000));
       timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
       for (const t of timers) t.unref();

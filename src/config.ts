@@ -20,6 +20,8 @@ export interface Config {
   jwtSecret: Buffer;
   logLevel: string;
   logRequests: boolean;
+  /** Sandbox FX rates over the defaults, e.g. {"SGD/CNY": "5.30"} (POLYPAY_FX_RATES as JSON). */
+  fxRates: Record<string, string>;
 }
 
 function key(envValue: string | undefined, name: string): Buffer | undefined {
@@ -65,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jwtSecret: overrides.jwtSecret ?? envJwt ?? generated!.jwtSecret,
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
     logRequests: overrides.logRequests ?? env.POLYPAY_LOG_REQUESTS === '1',
+    fxRates: overrides.fxRates ?? (env.POLYPAY_FX_RATES ? (JSON.parse(env.POLYPAY_FX_RATES) as Record<string, string>) : {}),
   };
 }

@@ -78,3 +78,70 @@ export interface ThreeDSServer {
   /** Result data for a challenge that the shopper finished. */
   challengeResult(challengeId: string, success: boolean): ThreeDSData;
 }
+
+/** E-wallets the platform accepts; each provider dialect names them its own way. */
+export const WALLET_KINDS = [
+  'alipaycn', 'alipayhk', 'wechatpay', 'unionpay', 'grabpay', 'paynow', 'truemoney', 'tng', 'gcash',
+  'dana', 'kakaopay', 'naverpay', 'tosspay', 'payme', 'fps', 'octopus', 'boost', 'shopeepay', 'linepay',
+] as const;
+export type WalletKind = (typeof WALLET_KINDS)[number];
+
+/**
+ * How the shopper meets the wallet: a QR code the merchant shows (qrcode), a
+ * hosted page for web or mobile browsers (web), app / JSAPI / mini-program
+ * parameters (sdk), or the shopper's own payment code that the merchant scans
+ * (payment_code).
+ */
+export type WalletFlow = 'qrcode' | 'web' | 'sdk' | 'payment_code';
+
+export interface WalletOrderRequest {
+  reference: string; // attempt id
+  merchantId: string;
+  wallet: WalletKind;
+  flow: Exclude<WalletFlow, 'payment_code'>;
+  /** What the merchant is paid, in the order currency. */
+  amount: Money;
+  /** What the shopper's wallet is charged (CNY for Alipay CN and WeChat Pay). */
+  shopperAmount: Money;
+  expiresAt: number;
+  returnUrl?: string;
+}
+
+export interface WalletOrder {
+  /** Opaque token: scanning the QR or opening the pay page leads back to this order. */
+  token: string;
+  /** What the QR code encodes. */
+  qrContent: string;
+  /** Hosted page showing the QR image and pay / decline buttons as the wallet app would. */
+  payUrl: string;
+  /** For app / JSAPI / mini-program flows: what the merchant's app hands the wallet SDK. */
+  sdkParams: Record<string, string>;
+}
+
+export interface PaymentCodeRequest {
+  reference: string;
+  merchantId: string;
+  wallet: WalletKind | null; // null: any wallet (the code says which)
+  code: string;
+  amount: Money;
+  shopperAmount: Money;
+}
+
+export type PaymentCodeResult =
+  | { outcome: 'paid'; wallet: WalletKind; walletTransactionId: string }
+  /** The payer is still confirming (entering a password): settled later; ask again with `settle`. */
+  | { outcome: 'pending'; wallet: WalletKind; reason: 'payer_confirming' | 'processing' }
+  | { outcome: 'declined'; failureCode: 'insufficient_balance' | 'invalid_payment_code' | 'payment_code_expired' | 'processing_error' };
+
+export interface Wallets {
+  createOrder(req: WalletOrderRequest): Promise<WalletOrder>;
+  chargePaymentCode(req: PaymentCodeRequest): Promise<PaymentCodeResult>;
+  /** The final answer for a pending payment-code charge, once the payer has finished (null: still pending). */
+  settle(reference: string, now: number): Promise<PaymentCodeResult | null>;
+  refund(reference: string, refundId: string, amount: Money): Promise<void>;
+}
+
+/** Exchange rates as exact decimal strings ("5.2712" CNY per 1 SGD), never floats. */
+export interface FxRates {
+  rate(from: string, to: string): { rate: string; source: string } | null;
+}

@@ -7,6 +7,7 @@ import type { AdjustableClock } from '../core/clock.ts';
 import { isDomainError } from '../core/errors.ts';
 import type { PaymentsService } from '../core/payments/service.ts';
 import { CHALLENGE_PATH } from '../web/three-ds-challenge.ts';
+import { walletTokenOf } from '../web/wallet-pay.ts';
 
 function simError(code: string, message: string) {
   return { error: { code, message } };
@@ -51,6 +52,31 @@ export async function simRoutes(app: FastifyInstance, deps: { clock: AdjustableC
       const m = new RegExp(`${CHALLENGE_PATH}/([A-Za-z0-9_-]+)`).exec(req.body.url);
       if (!m) return reply.code(400).send(simError('invalid_request', 'url is not a 3DS challenge URL of this platform'));
       const view = await deps.payments.completeChallenge(m[1]!, req.body.result === 'success');
+      return {
+        payment_intent_id: view.intent.id,
+        intent_status: view.intent.status,
+        attempt_status: view.attempt?.status ?? null,
+        return_url: view.intent.returnUrl,
+      };
+    },
+  );
+
+  /** The shopper's wallet app scans a QR code (or opens a pay URL) and pays or declines. */
+  app.post<{ Body: { code: string; action: 'pay' | 'decline' } }>(
+    '/wallet/scan',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['code', 'action'],
+          properties: { code: { type: 'string', minLength: 1, maxLength: 2048 }, action: { enum: ['pay', 'decline'] } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const token = walletTokenOf(req.body.code);
+      if (!token) return reply.code(400).send(simError('invalid_request', 'code is not a QR code or pay URL of this platform'));
+      const view = await deps.payments.completeWalletPayment(token, req.body.action);
       return {
         payment_intent_id: view.intent.id,
         intent_status: view.intent.status,

@@ -35,6 +35,8 @@ function intentRow(i: PaymentIntent): PaymentIntentTable {
     client_secret: i.clientSecret,
     latest_attempt_id: i.latestAttemptId,
     next_action: json(i.nextAction),
+    origin: i.origin,
+    notify_url: i.notifyUrl,
     cancellation_reason: i.cancellationReason,
     cancel_time: i.cancelTime,
     complete_time: i.completeTime,
@@ -60,6 +62,8 @@ function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
     clientSecret: r.client_secret,
     latestAttemptId: r.latest_attempt_id,
     nextAction: parse(r.next_action),
+    origin: r.origin,
+    notifyUrl: r.notify_url,
     cancellationReason: r.cancellation_reason as PaymentIntent['cancellationReason'],
     cancelTime: r.cancel_time === null ? null : Number(r.cancel_time),
     completeTime: r.complete_time === null ? null : Number(r.complete_time),
@@ -88,6 +92,8 @@ function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
     advice_code: a.adviceCode,
     authentication_data: json(a.authentication),
     three_ds_challenge_id: a.threeDSChallengeId,
+    wallet_token: a.walletToken,
+    wallet_data: json(a.wallet),
     cancellation_reason: a.cancellationReason,
     complete_time: a.completeTime,
     created_at: a.createdAt,
@@ -114,6 +120,8 @@ function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
     adviceCode: r.advice_code,
     authentication: parse(r.authentication_data),
     threeDSChallengeId: r.three_ds_challenge_id,
+    walletToken: r.wallet_token,
+    wallet: parse(r.wallet_data),
     cancellationReason: r.cancellation_reason as PaymentAttempt['cancellationReason'],
     completeTime: r.complete_time === null ? null : Number(r.complete_time),
     createdAt: Number(r.created_at),
@@ -155,9 +163,6 @@ function toRefund(r: Selectable<RefundTable>): Refund {
   };
 }
 
-/** Which dialects receive a merchant's events on its webhook URL. */
-export const WEBHOOK_DIALECT = 'uqpay';
-
 class Tx implements PaymentsTx {
   constructor(private readonly db: Db, private readonly rowLocks: boolean) {}
 
@@ -175,6 +180,11 @@ class Tx implements PaymentsTx {
 
   async attemptByChallenge(challengeId: string) {
     const r = await this.db.selectFrom('payment_attempts').selectAll().where('three_ds_challenge_id', '=', challengeId).executeTakeFirst();
+    return r ? toAttempt(r) : null;
+  }
+
+  async attemptByWalletToken(token: string) {
+    const r = await this.db.selectFrom('payment_attempts').selectAll().where('wallet_token', '=', token).executeTakeFirst();
     return r ? toAttempt(r) : null;
   }
 
@@ -245,15 +255,24 @@ class Tx implements PaymentsTx {
         })),
       )
       .execute();
-    // Plan the webhook deliveries in the same transaction: one per event for
-    // a merchant with a webhook URL. The relay sends them after commit.
-    const ids = events.map((e) => e.id);
-    await sql`
-      insert into deliveries (id, event_id, merchant_id, dialect, url, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at)
-      select e.id || ${':' + WEBHOOK_DIALECT}, e.id, e.merchant_id, ${WEBHOOK_DIALECT}, m.webhook_url, 'pending', 0, e.created_at, null, null, null, e.created_at, e.created_at
-      from events e join merchants m on m.id = e.merchant_id
-      where e.id in (${sql.join(ids)}) and m.webhook_url is not null and m.webhook_url <> ''
-    `.execute(this.db);
+    // Plan the deliveries in the same transaction: each event goes, in the
+    // dialect its intent came through, to the intent's notify URL or else the
+    // merchant's webhook URL. The relay sends them after commit.
+    const groups = new Map<string, { dialect: string; url: string | null; ids: string[] }>();
+    for (const e of events) {
+      const key = `${e.notify.dialect}\n${e.notify.url ?? ''}`;
+      const group = groups.get(key) ?? { dialect: e.notify.dialect, url: e.notify.url, ids: [] };
+      group.ids.push(e.id);
+      groups.set(key, group);
+    }
+    for (const { dialect, url, ids } of groups.values()) {
+      await sql`
+        insert into deliveries (id, event_id, merchant_id, dialect, url, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at)
+        select e.id || ${':' + dialect}, e.id, e.merchant_id, ${dialect}, coalesce(${url}, m.webhook_url), 'pending', 0, e.created_at, null, null, null, e.created_at, e.created_at
+        from events e join merchants m on m.id = e.merchant_id
+        where e.id in (${sql.join(ids)}) and coalesce(${url}, m.webhook_url, '') <> ''
+      `.execute(this.db);
+    }
   }
 
   async vaultPut(token: string, ciphertext: string, expiresAt: number) {
@@ -283,6 +302,10 @@ class Reads implements PaymentsReads {
 
   async attemptByChallenge(challengeId: string) {
     return new Tx(this.db, false).attemptByChallenge(challengeId);
+  }
+
+  async attemptByWalletToken(token: string) {
+    return new Tx(this.db, false).attemptByWalletToken(token);
   }
 
   async attemptsByIds(merchantId: string, ids: string[]) {

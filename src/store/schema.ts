@@ -37,6 +37,8 @@ export interface PaymentIntentTable {
   client_secret: string;
   latest_attempt_id: string | null;
   next_action: string | null;
+  origin: string;
+  notify_url: string | null;
   cancellation_reason: string | null;
   cancel_time: number | null;
   complete_time: number | null;
@@ -63,6 +65,8 @@ export interface PaymentAttemptTable {
   advice_code: string | null;
   authentication_data: string | null; // JSON
   three_ds_challenge_id: string | null;
+  wallet_token: string | null;
+  wallet_data: string | null; // JSON WalletCharge
   cancellation_reason: string | null;
   complete_time: number | null;
   created_at: number;
@@ -142,6 +146,14 @@ export interface IdempotencyKeyTable {
   expires_at: number;
 }
 
+export interface MerchantReferenceTable {
+  merchant_id: string;
+  scope: string;
+  reference: string;
+  object_id: string;
+  created_at: number;
+}
+
 export interface CardVaultTable {
   token: string;
   ciphertext: string; // AES-256-GCM, base64 (iv | tag | data)
@@ -159,4 +171,5 @@ export interface Database {
   delivery_attempts: DeliveryAttemptTable;
   idempotency_keys: IdempotencyKeyTable;
   card_vault: CardVaultTable;
+  merchant_references: MerchantReferenceTable;
 }

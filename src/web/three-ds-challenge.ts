@@ -3,7 +3,6 @@
  * (next_action.redirect_to_url.url). Completing or failing it settles the
  * payment and sends the shopper on to the merchant's return_url.
  */
-import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { isDomainError } from '../core/errors.ts';
 import { formatFixed } from '../core/money.ts';
@@ -25,8 +24,6 @@ export function returnTo(returnUrl: string | null, intentId: string, status: str
 }
 
 export async function threeDSChallengePages(app: FastifyInstance, payments: PaymentsService): Promise<void> {
-  await app.register(formbody);
-
   app.get<{ Params: { id: string } }>(`${CHALLENGE_PATH}/:id`, async (req, reply) => {
     const view = await payments.challengeContext(req.params.id);
     reply.type('text/html; charset=utf-8');
@@ -34,6 +31,7 @@ export async function threeDSChallengePages(app: FastifyInstance, payments: Paym
       return reply.code(404).send(page('Authentication unavailable', '<p>This authentication request has expired or was already completed.</p>'));
     }
     const { intent, attempt } = view;
+    if (attempt.paymentMethod.type !== 'card') return reply.code(404).send(page('Authentication unavailable', '<p>No card authentication here.</p>'));
     const card = attempt.paymentMethod.card;
     const action = `${CHALLENGE_PATH}/${encodeURIComponent(req.params.id)}`;
     return page(

@@ -9,7 +9,7 @@ function intent(status: IntentStatus = 'REQUIRES_PAYMENT_METHOD', over: Partial<
   return {
     id: 'PI1', merchantId: 'M1', amount: 1000, currency: 'SGD', status, capturedAmount: 0, description: null,
     merchantOrderId: null, metadata: null, returnUrl: 'https://example.com', customer: null, clientSecret: 's',
-    latestAttemptId: status === 'REQUIRES_PAYMENT_METHOD' ? null : 'PA1', nextAction: null, cancellationReason: null,
+    latestAttemptId: status === 'REQUIRES_PAYMENT_METHOD' ? null : 'PA1', nextAction: null, origin: 'uqpay', notifyUrl: null, cancellationReason: null,
     cancelTime: null, completeTime: null, expiresAt: T0 + 1800_000, createdAt: T0, updatedAt: T0, ...over,
   };
 }
@@ -20,7 +20,7 @@ function attempt(status: PaymentAttempt['status'] = 'INITIATED', over: Partial<P
     autoCapture: true,
     paymentMethod: { type: 'card', card: { bin: '424242', last4: '4242', network: 'visa', expiryMonth: 12, expiryYear: 2030, fingerprint: 'f', threeDsAction: 'skip_3ds' } },
     failureCode: null, authCode: null, rrn: null, arn: null, adviceCode: null, authentication: null, threeDSChallengeId: null,
-    cancellationReason: null, completeTime: null, createdAt: T0, updatedAt: T0, ...over,
+    walletToken: null, wallet: null, cancellationReason: null, completeTime: null, createdAt: T0, updatedAt: T0, ...over,
   };
 }
 
@@ -80,7 +80,8 @@ describe('payment intent state machine', () => {
     expect(t.intent.status).toBe('REQUIRES_PAYMENT_METHOD');
     expect(t.attempt).toMatchObject({ status: 'FAILED', failureCode: 'insufficient_funds' });
     expect(t.emits.map((e) => e.type)).toEqual(['payment_attempt.failed']);
-    expect(allowedFrom((s) => m.declined(intent(s), attempt(), 'x', null, T0))).toEqual(['PENDING']);
+    // A wallet shopper can also decline at the QR page, while the intent waits for them.
+    expect(allowedFrom((s) => m.declined(intent(s), attempt(), 'x', null, T0))).toEqual(['REQUIRES_CUSTOMER_ACTION', 'PENDING']);
   });
 
   it('an attempt that is not the latest cannot change the intent', () => {
@@ -88,7 +89,7 @@ describe('payment intent state machine', () => {
   });
 
   it('3DS challenge: redirect, then success to authorization or failure back to the start', () => {
-    const r = m.requireAuthentication(intent('PENDING'), attempt(), 'ch1', { type: 'redirect_to_url', url: 'u', returnUrl: 'r' }, T0);
+    const r = m.requireCustomerAction(intent('PENDING'), attempt(), { threeDSChallengeId: 'ch1' }, { type: 'redirect_to_url', url: 'u', returnUrl: 'r' }, T0);
     expect(r.intent).toMatchObject({ status: 'REQUIRES_CUSTOMER_ACTION', nextAction: { url: 'u' } });
     expect(r.attempt).toMatchObject({ status: 'AUTHENTICATION_REDIRECTED', threeDSChallengeId: 'ch1' });
     expect(r.emits.map((e) => e.type)).toEqual(['payment_intent.requires_action']);

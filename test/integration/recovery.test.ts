@@ -38,7 +38,7 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
         status: 'INITIATED', capturedAmount: 0, refundedAmount: 0, autoCapture: true,
         paymentMethod: { type: 'card', card: { bin: '424242', last4: '4242', network: 'visa', expiryMonth: 12, expiryYear: 2099, fingerprint: 'f', threeDsAction: 'skip_3ds' } },
         failureCode: null, authCode: null, rrn: null, arn: null, adviceCode: null, authentication: null, threeDSChallengeId: null,
-        cancellationReason: null, completeTime: null, createdAt: now, updatedAt: now,
+        walletToken: null, wallet: null, cancellationReason: null, completeTime: null, createdAt: now, updatedAt: now,
       });
       await tx.updateIntent({ ...intent, status: 'PENDING', latestAttemptId: 'PA1000000000000000001' });
     });

@@ -13,7 +13,11 @@ import type {
   PaymentAttempt,
   PaymentIntent,
   Refund,
+  WalletCharge,
 } from './types.ts';
+
+/** The wallet-side facts recorded on a wallet attempt. */
+export type WalletChargeInput = WalletCharge;
 
 export interface IntentTransition {
   intent: PaymentIntent;
@@ -82,20 +86,23 @@ export function beginAttempt(intent: PaymentIntent, attempt: PaymentAttempt, now
   };
 }
 
-/** 3DS needs the shopper: the intent waits for them at the hosted challenge page. */
-export function requireAuthentication(
+/**
+ * The shopper has to act: a 3DS challenge, or a wallet QR code / pay page.
+ * The intent waits for them; `patch` records what leads back to this attempt.
+ */
+export function requireCustomerAction(
   intent: PaymentIntent,
   attempt: PaymentAttempt,
-  challengeId: string,
+  patch: Pick<Partial<PaymentAttempt>, 'threeDSChallengeId' | 'walletToken' | 'wallet'>,
   nextAction: NextAction,
   now: number,
 ): IntentTransition {
-  requireIntent(intent, ['PENDING'], 'sent to authentication');
+  requireIntent(intent, ['PENDING'], 'sent to the shopper');
   const a = requireLatest(intent, attempt);
   if (a.status !== 'INITIATED') throw DomainError.invalidState(`attempt ${a.id} is ${a.status}`);
   return {
     intent: { ...intent, status: 'REQUIRES_CUSTOMER_ACTION', nextAction, updatedAt: now },
-    attempt: { ...a, status: 'AUTHENTICATION_REDIRECTED', threeDSChallengeId: challengeId, updatedAt: now },
+    attempt: { ...a, ...patch, status: 'AUTHENTICATION_REDIRECTED', updatedAt: now },
     emits: [{ type: 'payment_intent.requires_action', subject: 'intent' }],
   };
 }
@@ -151,7 +158,7 @@ export function approved(intent: PaymentIntent, attempt: PaymentAttempt, approva
     arn: approval.arn,
     authentication: { ...a.authentication, cvcResult: approval.cvcResult, avsResult: approval.avsResult },
     paymentMethod:
-      approval.fundingType !== undefined
+      approval.fundingType !== undefined && a.paymentMethod.type === 'card'
         ? { ...a.paymentMethod, card: { ...a.paymentMethod.card, fundingType: approval.fundingType } }
         : a.paymentMethod,
     updatedAt: now,
@@ -166,6 +173,9 @@ export function approved(intent: PaymentIntent, attempt: PaymentAttempt, approva
   return captured(intent, { ...authorized, status: 'AUTHORIZED' }, a.amount, now);
 }
 
+const PAYABLE_ATTEMPT: ReadonlySet<string> = new Set(['INITIATED', 'PENDING_AUTHORIZATION', 'AUTHENTICATION_REDIRECTED']);
+
+/** The network or wallet refused; a wallet shopper may also decline at the QR page. */
 export function declined(
   intent: PaymentIntent,
   attempt: PaymentAttempt,
@@ -173,13 +183,32 @@ export function declined(
   adviceCode: string | null,
   now: number,
 ): IntentTransition {
-  requireIntent(intent, ['PENDING'], 'declined');
+  requireIntent(intent, ['PENDING', 'REQUIRES_CUSTOMER_ACTION'], 'declined');
   const a = requireLatest(intent, attempt);
+  if (!PAYABLE_ATTEMPT.has(a.status)) throw DomainError.invalidState(`attempt ${a.id} is ${a.status}`);
   return {
     intent: { ...intent, status: 'REQUIRES_PAYMENT_METHOD', nextAction: null, updatedAt: now },
     attempt: { ...a, status: 'FAILED', failureCode, adviceCode, completeTime: now, updatedAt: now },
     emits: [{ type: 'payment_attempt.failed', subject: 'attempt' }],
   };
+}
+
+/** A wallet took the shopper's money: wallets capture at once. */
+export function walletPaid(intent: PaymentIntent, attempt: PaymentAttempt, charge: WalletCharge, now: number): IntentTransition {
+  requireIntent(intent, ['PENDING', 'REQUIRES_CUSTOMER_ACTION'], 'paid');
+  const a = requireLatest(intent, attempt);
+  if (a.paymentMethod.type !== 'wallet' || !PAYABLE_ATTEMPT.has(a.status)) {
+    throw DomainError.invalidState(`attempt ${a.id} is not waiting for a wallet payment`);
+  }
+  return captured({ ...intent, nextAction: null }, { ...a, wallet: { ...a.wallet, ...charge } }, a.amount, now);
+}
+
+/** A payment code was accepted but the payer is still confirming: the intent stays PENDING. */
+export function awaitingPayer(intent: PaymentIntent, attempt: PaymentAttempt, charge: WalletCharge, now: number): IntentTransition {
+  requireIntent(intent, ['PENDING'], 'left waiting for the payer');
+  const a = requireLatest(intent, attempt);
+  if (a.status !== 'INITIATED') throw DomainError.invalidState(`attempt ${a.id} is ${a.status}`);
+  return { intent: { ...intent, updatedAt: now }, attempt: { ...a, status: 'PENDING_AUTHORIZATION', wallet: charge, updatedAt: now }, emits: [] };
 }
 
 /** Full or partial capture of an authorization; what is not captured is released. */
@@ -205,14 +234,24 @@ function captured(intent: PaymentIntent, attempt: PaymentAttempt, amount: number
   };
 }
 
-/** Cancel closes an intent that has not reached a terminal state (seed 002). */
+/**
+ * Cancel closes an intent that has not reached a terminal state (seed 002).
+ * Wallet payments may also be cancelled while the payer is confirming, and a
+ * wallet payment that SUCCEEDED the same merchant day may be cancelled in full
+ * (`sameDayReversal`): the money goes back and `reversed` says how much.
+ */
 export function cancel(
   intent: PaymentIntent,
   attempt: PaymentAttempt | null,
   reason: CancellationReason,
   now: number,
-): IntentTransition {
-  if (!CANCELLABLE.has(intent.status)) {
+  opts: { sameDayReversal?: boolean } = {},
+): IntentTransition & { reversed: number } {
+  const wallet = attempt?.paymentMethod.type === 'wallet';
+  const reversible =
+    wallet && intent.status === 'SUCCEEDED' && opts.sameDayReversal === true && attempt!.refundedAmount === 0 && attempt!.id === intent.latestAttemptId;
+  const pendingWallet = wallet && intent.status === 'PENDING';
+  if (!CANCELLABLE.has(intent.status) && !reversible && !pendingWallet) {
     throw DomainError.invalidState(
       `payment intent ${intent.id} cannot be cancelled when its status is ${intent.status}`,
       'payment_intent_not_cancellable',
@@ -226,15 +265,16 @@ export function cancel(
     nextAction: null,
     updatedAt: now,
   };
-  const live = attempt && ['INITIATED', 'AUTHENTICATION_REDIRECTED', 'AUTHORIZED'].includes(attempt.status);
-  if (!attempt || !live) return { intent: next, emits: [{ type: 'cancel.succeeded', subject: 'intent' }] };
+  const live = attempt && (reversible || ['INITIATED', 'AUTHENTICATION_REDIRECTED', 'AUTHORIZED', 'PENDING_AUTHORIZATION'].includes(attempt.status));
+  if (!attempt || !live) return { intent: next, emits: [{ type: 'cancel.succeeded', subject: 'intent' }], reversed: 0 };
   return {
     intent: next,
-    attempt: { ...attempt, status: 'CANCELLED', cancellationReason: reason, completeTime: now, updatedAt: now },
+    attempt: { ...attempt, status: 'CANCELLED', cancellationReason: reason, completeTime: attempt.completeTime ?? now, updatedAt: now },
     emits: [
       { type: 'payment_attempt.cancelled', subject: 'attempt' },
       { type: 'cancel.succeeded', subject: 'intent' },
     ],
+    reversed: reversible ? attempt.capturedAmount : 0,
   };
 }
 

@@ -7,6 +7,7 @@ export interface PaymentsTx {
   intent(merchantId: string, id: string, lock?: boolean): Promise<PaymentIntent | null>;
   attempt(merchantId: string, id: string): Promise<PaymentAttempt | null>;
   attemptByChallenge(challengeId: string): Promise<PaymentAttempt | null>;
+  attemptByWalletToken(token: string): Promise<PaymentAttempt | null>;
   refund(merchantId: string, id: string): Promise<Refund | null>;
   insertIntent(intent: PaymentIntent): Promise<void>;
   updateIntent(intent: PaymentIntent): Promise<void>;
@@ -62,6 +63,7 @@ export interface PaymentsReads {
   attempt(merchantId: string, id: string): Promise<PaymentAttempt | null>;
   attemptsByIds(merchantId: string, ids: string[]): Promise<PaymentAttempt[]>;
   attemptByChallenge(challengeId: string): Promise<PaymentAttempt | null>;
+  attemptByWalletToken(token: string): Promise<PaymentAttempt | null>;
   refund(merchantId: string, id: string): Promise<Refund | null>;
   listIntents(merchantId: string, filter: IntentFilter, page: PageRequest): Promise<Page<PaymentIntent>>;
   listAttempts(merchantId: string, filter: AttemptFilter, page: PageRequest): Promise<Page<PaymentAttempt>>;

@@ -9,10 +9,10 @@ import type { Clock } from '../clock.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { type IdGenerator, uuid } from '../ids.ts';
 import { captureEntries, refundEntries } from '../ledger/journal.ts';
-import type { AuthorizationResult, CardDetails, CardNetwork, ThreeDSData, ThreeDSServer } from '../ports.ts';
+import type { AuthorizationResult, CardDetails, CardNetwork, FxRates, PaymentCodeResult, ThreeDSData, ThreeDSServer, Wallets } from '../ports.ts';
 import type { SecretBox } from '../secret-box.ts';
-import { bin, cvcValid, detectNetwork, fingerprint, isExpired, last4, luhnValid } from './card.ts';
 import * as machine from './machine.ts';
+import { shopperCharge, storedMethod, validateMethod, type MethodSecrets, type PaymentMethodInput } from './methods.ts';
 import type {
   AttemptFilter,
   IntentFilter,
@@ -24,7 +24,6 @@ import type {
 } from './repository.ts';
 import type {
   AuthenticationData,
-  BillingDetails,
   CancellationReason,
   DomainEvent,
   Emit,
@@ -35,22 +34,7 @@ import type {
 
 export const INTENT_LIFETIME_MS = 30 * 60 * 1000;
 
-export interface CardInput {
-  number: string;
-  expiryMonth: string;
-  expiryYear: string;
-  cvc?: string;
-  cardName?: string;
-  billing?: BillingDetails;
-  autoCapture: boolean;
-  authorizationType?: string;
-  threeDsAction: 'skip_3ds' | 'enforce_3ds';
-}
-
-export interface PaymentMethodInput {
-  type: 'card';
-  card: CardInput;
-}
+export type { CardInput, PaymentMethodInput, WalletInput } from './methods.ts';
 
 export interface IntentFields {
   description?: string | null;
@@ -64,6 +48,11 @@ export interface CreateIntentInput extends IntentFields {
   amount: number;
   currency: string;
   paymentMethod?: PaymentMethodInput;
+  /** The API the intent comes through (default uqpay); notifications speak it. */
+  origin?: string;
+  notifyUrl?: string | null;
+  /** Lifetime of an unpaid intent (QFPay expired_time); default 30 minutes. */
+  expiresInMs?: number;
 }
 
 export interface ConfirmInput {
@@ -83,6 +72,8 @@ export interface PaymentsDeps {
   ids: IdGenerator;
   cardNetwork: CardNetwork;
   threeDS: ThreeDSServer;
+  wallets: Wallets;
+  fx: FxRates;
   vault: SecretBox;
   /** Key for card fingerprints, so equal cards can be matched without keeping their numbers. */
   fingerprintKey: Buffer;
@@ -102,8 +93,8 @@ export class PaymentsService {
   // ---- intents ---------------------------------------------------------
 
   async createIntent(merchantId: string, input: CreateIntentInput): Promise<IntentView> {
-    const card = input.paymentMethod ? this.validateCard(input.paymentMethod.card) : null;
     const now = this.now;
+    const secrets = input.paymentMethod ? validateMethod(input.paymentMethod, now) : null;
     const intent: PaymentIntent = {
       id: this.deps.ids.next('PI'),
       merchantId,
@@ -119,22 +110,24 @@ export class PaymentsService {
       clientSecret: randomBytes(24).toString('base64url'),
       latestAttemptId: null,
       nextAction: null,
+      origin: input.origin ?? 'uqpay',
+      notifyUrl: input.notifyUrl ?? null,
       cancellationReason: null,
       cancelTime: null,
       completeTime: null,
-      expiresAt: now + INTENT_LIFETIME_MS,
+      expiresAt: now + (input.expiresInMs ?? INTENT_LIFETIME_MS),
       createdAt: now,
       updatedAt: now,
     };
     const createdT = machine.created(intent);
-    if (!input.paymentMethod || !card) {
+    if (!input.paymentMethod || !secrets) {
       await this.deps.store.unit(async (tx) => {
         await tx.insertIntent(intent);
         await tx.appendEvents(this.events(createdT.emits, intent, null, null, now));
       });
       return { intent, attempt: null };
     }
-    const attempt = this.newAttempt(intent, input.paymentMethod.card, card, now);
+    const attempt = this.newAttempt(intent, input.paymentMethod, secrets, now);
     const begun = machine.beginAttempt(intent, attempt, now);
     await this.deps.store.unit(async (tx) => {
       await tx.insertIntent(begun.intent);
@@ -144,23 +137,23 @@ export class PaymentsService {
         ...this.events(begun.emits, begun.intent, attempt, null, now),
       ]);
     });
-    return this.proceed(begun.intent, attempt, card, input.paymentMethod.card.threeDsAction === 'enforce_3ds');
+    return this.proceed(begun.intent, attempt, input.paymentMethod, secrets);
   }
 
   async confirmIntent(merchantId: string, id: string, input: ConfirmInput): Promise<IntentView> {
-    const card = this.validateCard(input.paymentMethod.card);
     const now = this.now;
+    const secrets = validateMethod(input.paymentMethod, now);
     const begun = await this.deps.store.unit(async (tx) => {
       const intent = await this.lockIntent(tx, merchantId, id);
       const base = input.returnUrl ? { ...intent, returnUrl: input.returnUrl } : intent;
-      const attempt = this.newAttempt(base, input.paymentMethod.card, card, now);
+      const attempt = this.newAttempt(base, input.paymentMethod, secrets, now);
       const t = machine.beginAttempt(base, attempt, now);
       await tx.insertAttempt(attempt);
       await tx.updateIntent(t.intent);
       await tx.appendEvents(this.events(t.emits, t.intent, attempt, null, now));
       return { intent: t.intent, attempt };
     });
-    return this.proceed(begun.intent, begun.attempt, card, input.paymentMethod.card.threeDsAction === 'enforce_3ds');
+    return this.proceed(begun.intent, begun.attempt, input.paymentMethod, secrets);
   }
 
   async updateIntent(merchantId: string, id: string, patch: machine.IntentPatch): Promise<IntentView> {
@@ -212,27 +205,41 @@ export class PaymentsService {
     return view;
   }
 
+  /**
+   * Cancels an intent before a terminal state; a wallet payment that
+   * SUCCEEDED the same merchant day is cancelled in full and its money returned.
+   */
   async cancel(merchantId: string, id: string, reason: CancellationReason): Promise<IntentView> {
     const now = this.now;
-    let result: { view: IntentView; voidAuthorization: boolean };
+    let result: { view: IntentView; voidAuthorization: boolean; reversed: number };
     try {
       result = await this.deps.store.unit(async (tx) => {
         const intent = await this.lockIntent(tx, merchantId, id);
         const attempt = intent.latestAttemptId ? await tx.attempt(merchantId, intent.latestAttemptId) : null;
-        const t = machine.cancel(intent, attempt, reason, now);
+        const sameDayReversal = intent.completeTime !== null && sameMerchantDay(intent.completeTime, now);
+        const t = machine.cancel(intent, attempt, reason, now, { sameDayReversal });
         await this.save(tx, t, null, now);
+        if (t.reversed > 0) {
+          await tx.post({ id: uuid(), merchantId, sourceId: intent.id, entries: refundEntries(t.reversed, intent.currency) }, now);
+        }
         if (attempt?.threeDSChallengeId) await tx.vaultTake(attempt.id);
         return {
           view: { intent: t.intent, attempt: t.attempt ?? attempt },
           voidAuthorization: attempt?.status === 'AUTHORIZED',
+          reversed: t.reversed,
         };
       });
     } catch (error) {
       if (isDomainError(error) && error.kind === 'invalid_state') await this.recordCancelFailure(merchantId, id, now);
       throw error;
     }
-    const attemptId = result.view.attempt?.id;
-    if (result.voidAuthorization && attemptId) await this.afterCommit('void', attemptId, () => this.deps.cardNetwork.void(attemptId));
+    const attempt = result.view.attempt;
+    if (result.voidAuthorization && attempt) await this.afterCommit('void', attempt.id, () => this.deps.cardNetwork.void(attempt.id));
+    if (result.reversed > 0 && attempt) {
+      await this.afterCommit('wallet reversal', attempt.id, () =>
+        this.deps.wallets.refund(attempt.id, `${attempt.id}-cancel`, { amount: result.reversed, currency: attempt.currency }),
+      );
+    }
     return result.view;
   }
 
@@ -266,7 +273,7 @@ export class PaymentsService {
     if (!success) return { intent, attempt };
     if (!step.sealed) {
       // The vaulted card is gone (it expired): there is nothing to authorize with.
-      return this.applyAuthorization(intent, attempt, { outcome: 'declined', failureCode: 'processing_error', network: attempt.paymentMethod.card.network });
+      return this.applyAuthorization(intent, attempt, { outcome: 'declined', failureCode: 'processing_error', network: networkOf(attempt) });
     }
     const card = JSON.parse(this.deps.vault.open(step.sealed)) as CardDetails;
     const result = await this.authorize(intent, attempt, card, threeDS);
@@ -278,6 +285,61 @@ export class PaymentsService {
     const attempt = await this.deps.store.reads.attemptByChallenge(challengeId);
     if (!attempt) return null;
     return this.getIntent(attempt.merchantId, attempt.intentId);
+  }
+
+  // ---- wallets -----------------------------------------------------------
+
+  /** The shopper scanned the QR code (or opened the pay page) and paid or declined in the wallet app. */
+  async completeWalletPayment(token: string, action: 'pay' | 'decline'): Promise<IntentView> {
+    const now = this.now;
+    return this.deps.store.unit(async (tx) => {
+      const found = await tx.attemptByWalletToken(token);
+      if (!found) throw DomainError.notFound('wallet order', token);
+      const intent = await this.lockIntent(tx, found.merchantId, found.intentId);
+      const attempt = (await tx.attempt(found.merchantId, found.id))!;
+      if (attempt.status === 'AUTHENTICATION_REDIRECTED' && attempt.wallet?.expiresAt !== undefined && now >= attempt.wallet.expiresAt) {
+        throw DomainError.invalidState('the QR code has expired', 'qr_code_expired');
+      }
+      const t =
+        action === 'pay'
+          ? machine.walletPaid(intent, attempt, { ...attempt.wallet!, walletTransactionId: uuid().replace(/-/g, '') }, now)
+          : machine.declined(intent, attempt, 'payment_declined_by_payer', null, now);
+      await this.save(tx, t, null, now);
+      return { intent: t.intent, attempt: t.attempt! };
+    });
+  }
+
+  /** The intent behind a wallet order, for the hosted pay page. */
+  async walletContext(token: string): Promise<IntentView | null> {
+    const attempt = await this.deps.store.reads.attemptByWalletToken(token);
+    if (!attempt) return null;
+    return this.getIntent(attempt.merchantId, attempt.intentId);
+  }
+
+  /** Payment-code charges whose payer was still confirming: ask the wallet how they ended. */
+  async settlePendingWallets(limit = 100): Promise<number> {
+    let count = 0;
+    for (const attempt of await this.deps.store.reads.attemptsInFlight(Number.MAX_SAFE_INTEGER, limit)) {
+      if (attempt.paymentMethod.type !== 'wallet') continue;
+      if (await this.settleWalletAttempt(attempt)) count++;
+    }
+    return count;
+  }
+
+  /** Settles one pending wallet attempt if the wallet has an answer; true when it changed. */
+  async settleWalletAttempt(attempt: PaymentAttempt): Promise<boolean> {
+    if (attempt.status !== 'PENDING_AUTHORIZATION' || attempt.paymentMethod.type !== 'wallet') return false;
+    const result = await this.deps.wallets.settle(attempt.id, this.now);
+    if (!result || result.outcome === 'pending') return false;
+    const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
+    if (!intent || intent.status !== 'PENDING') return false;
+    try {
+      await this.applyWalletCharge(intent, attempt, result, attempt.wallet!);
+      return true;
+    } catch (error) {
+      if (isDomainError(error)) return false;
+      throw error;
+    }
   }
 
   // ---- attempts and refunds -------------------------------------------
@@ -323,15 +385,7 @@ export class PaymentsService {
       await tx.appendEvents(this.events(t.emits, intent, t.attempt, t.refund, now));
       return t;
     });
-    let ok = true;
-    try {
-      await this.deps.cardNetwork.refund(requested.attempt.id, requested.refund.id, {
-        amount: requested.refund.amount,
-        currency: requested.refund.currency,
-      });
-    } catch {
-      ok = false;
-    }
+    const ok = await this.sendRefund(requested.attempt, requested.refund);
     return this.settleRefund(merchantId, requested.refund.id, ok);
   }
 
@@ -399,8 +453,12 @@ export class PaymentsService {
     for (const attempt of await this.deps.store.reads.attemptsInFlight(cutoff, 100)) {
       const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
       if (!intent || intent.status !== 'PENDING' || intent.latestAttemptId !== attempt.id) continue;
+      if (attempt.paymentMethod.type === 'wallet') {
+        if (await this.settleWalletAttempt(attempt)) count++;
+        continue;
+      }
       const known = await this.deps.cardNetwork.lookup(attempt.id);
-      const result: AuthorizationResult = known ?? { outcome: 'declined', failureCode: 'processing_error', network: attempt.paymentMethod.card.network };
+      const result: AuthorizationResult = known ?? { outcome: 'declined', failureCode: 'processing_error', network: networkOf(attempt) };
       try {
         await this.applyAuthorization(intent, attempt, result);
         count++;
@@ -409,13 +467,9 @@ export class PaymentsService {
       }
     }
     for (const refund of await this.deps.store.reads.refundsInFlight(cutoff, 100)) {
-      let ok = true;
-      try {
-        await this.deps.cardNetwork.refund(refund.attemptId, refund.id, { amount: refund.amount, currency: refund.currency });
-      } catch {
-        ok = false;
-      }
-      await this.settleRefund(refund.merchantId, refund.id, ok);
+      const attempt = await this.deps.store.reads.attempt(refund.merchantId, refund.attemptId);
+      if (!attempt) continue;
+      await this.settleRefund(refund.merchantId, refund.id, await this.sendRefund(attempt, refund));
       count++;
     }
     return count;
@@ -436,30 +490,18 @@ export class PaymentsService {
     }
   }
 
-  private validateCard(input: CardInput): CardDetails {
-    const number = input.number.replace(/[\s-]/g, '');
-    if (!/^\d{12,19}$/.test(number) || !luhnValid(number)) {
-      throw DomainError.validation('card_number is invalid', 'card_number');
+  private async sendRefund(attempt: PaymentAttempt, refund: Refund): Promise<boolean> {
+    const amount = { amount: refund.amount, currency: refund.currency };
+    try {
+      if (attempt.paymentMethod.type === 'wallet') await this.deps.wallets.refund(attempt.id, refund.id, amount);
+      else await this.deps.cardNetwork.refund(attempt.id, refund.id, amount);
+      return true;
+    } catch {
+      return false;
     }
-    const month = Number(input.expiryMonth);
-    if (!/^\d{1,2}$/.test(input.expiryMonth) || month < 1 || month > 12) {
-      throw DomainError.validation('expiry_month must be 01-12', 'expiry_month');
-    }
-    let year = Number(input.expiryYear);
-    if (/^\d{2}$/.test(input.expiryYear)) year += 2000;
-    else if (!/^\d{4}$/.test(input.expiryYear)) throw DomainError.validation('expiry_year must be a four-digit year', 'expiry_year');
-    if (isExpired(month, year, this.now)) throw DomainError.validation('the card has expired', 'expiry_year');
-    const network = detectNetwork(number);
-    if (input.cvc !== undefined && input.cvc !== '' && !cvcValid(input.cvc, network)) {
-      throw DomainError.validation('cvc is malformed', 'cvc');
-    }
-    const card: CardDetails = { number, expiryMonth: month, expiryYear: year };
-    if (input.cvc) card.cvc = input.cvc;
-    if (input.cardName) card.holderName = input.cardName;
-    return card;
   }
 
-  private newAttempt(intent: PaymentIntent, input: CardInput, card: CardDetails, now: number): PaymentAttempt {
+  private newAttempt(intent: PaymentIntent, method: PaymentMethodInput, secrets: MethodSecrets, now: number): PaymentAttempt {
     return {
       id: this.deps.ids.next('PA'),
       intentId: intent.id,
@@ -469,22 +511,8 @@ export class PaymentsService {
       status: 'INITIATED',
       capturedAmount: 0,
       refundedAmount: 0,
-      autoCapture: input.autoCapture,
-      paymentMethod: {
-        type: 'card',
-        card: {
-          ...(input.cardName !== undefined ? { cardName: input.cardName } : {}),
-          bin: bin(card.number),
-          last4: last4(card.number),
-          network: detectNetwork(card.number),
-          expiryMonth: card.expiryMonth,
-          expiryYear: card.expiryYear,
-          fingerprint: fingerprint(card.number, this.deps.fingerprintKey),
-          ...(input.billing ? { billing: input.billing } : {}),
-          ...(input.authorizationType ? { authorizationType: input.authorizationType } : {}),
-          threeDsAction: input.threeDsAction,
-        },
-      },
+      autoCapture: method.type === 'card' ? method.card.autoCapture : true,
+      paymentMethod: storedMethod(method, secrets, this.deps.fingerprintKey),
       failureCode: null,
       authCode: null,
       rrn: null,
@@ -492,6 +520,8 @@ export class PaymentsService {
       adviceCode: null,
       authentication: null,
       threeDSChallengeId: null,
+      walletToken: null,
+      wallet: null,
       cancellationReason: null,
       completeTime: null,
       createdAt: now,
@@ -499,14 +529,22 @@ export class PaymentsService {
     };
   }
 
-  /** After the attempt is recorded: 3DS if needed, then the authorization. */
-  private async proceed(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, enforce: boolean): Promise<IntentView> {
+  /** After the attempt is recorded: ask the outside world, then record its answer. */
+  private proceed(intent: PaymentIntent, attempt: PaymentAttempt, method: PaymentMethodInput, secrets: MethodSecrets): Promise<IntentView> {
+    if (method.type === 'card' && secrets.type === 'card') {
+      return this.proceedCard(intent, attempt, secrets.card, method.card.threeDsAction === 'enforce_3ds');
+    }
+    return this.proceedWallet(intent, attempt, secrets.type === 'wallet' ? secrets.paymentCode : undefined);
+  }
+
+  /** 3DS if needed, then the authorization. */
+  private async proceedCard(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, enforce: boolean): Promise<IntentView> {
     const amount = { amount: attempt.amount, currency: attempt.currency };
     const decision = await this.deps.threeDS.authenticate({ reference: attempt.id, card, amount, enforce });
     if (decision.kind === 'challenge') {
       const now = this.now;
       const returnUrl = intent.returnUrl ?? '';
-      const t = machine.requireAuthentication(intent, attempt, decision.challengeId, { type: 'redirect_to_url', url: decision.acsUrl, returnUrl }, now);
+      const t = machine.requireCustomerAction(intent, attempt, { threeDSChallengeId: decision.challengeId }, { type: 'redirect_to_url', url: decision.acsUrl, returnUrl }, now);
       // The card waits for the shopper in the vault, encrypted and without its CVC.
       const { cvc: _cvc, ...vaulted } = card;
       const sealed = this.deps.vault.seal(JSON.stringify(vaulted));
@@ -524,6 +562,53 @@ export class PaymentsService {
     }
     const result = await this.authorize(intent, current, card, threeDS);
     return this.applyAuthorization(intent, current, result);
+  }
+
+  /** A QR code / pay page for the shopper, or a charge of the shopper's payment code. */
+  private async proceedWallet(intent: PaymentIntent, attempt: PaymentAttempt, paymentCode: string | undefined): Promise<IntentView> {
+    if (attempt.paymentMethod.type !== 'wallet') throw new Error('wallet attempt expected');
+    const { kind, flow } = attempt.paymentMethod.wallet;
+    const amount = { amount: attempt.amount, currency: attempt.currency };
+    const charge = shopperCharge(kind, amount, this.deps.fx);
+    const shopperAmount = { amount: charge.shopperAmount, currency: charge.shopperCurrency };
+    if (flow === 'payment_code') {
+      const result = await this.deps.wallets.chargePaymentCode({ reference: attempt.id, merchantId: intent.merchantId, wallet: kind, code: paymentCode!, amount, shopperAmount });
+      return this.applyWalletCharge(intent, attempt, result, charge);
+    }
+    const order = await this.deps.wallets.createOrder({
+      reference: attempt.id,
+      merchantId: intent.merchantId,
+      wallet: kind,
+      flow,
+      amount,
+      shopperAmount,
+      expiresAt: intent.expiresAt,
+      ...(intent.returnUrl ? { returnUrl: intent.returnUrl } : {}),
+    });
+    const now = this.now;
+    const nextAction: machine.IntentTransition['intent']['nextAction'] =
+      flow === 'qrcode'
+        ? { type: 'display_qr_code', qrCode: order.qrContent, qrCodeUrl: order.payUrl, expiresAt: intent.expiresAt }
+        : flow === 'web'
+          ? { type: 'redirect_to_url', url: order.payUrl, returnUrl: intent.returnUrl ?? '' }
+          : { type: 'sdk_params', url: order.payUrl, params: order.sdkParams };
+    const t = machine.requireCustomerAction(intent, attempt, { walletToken: order.token, wallet: { ...charge, expiresAt: intent.expiresAt } }, nextAction, now);
+    await this.deps.store.unit((tx) => this.save(tx, t, null, now));
+    return { intent: t.intent, attempt: t.attempt! };
+  }
+
+  private async applyWalletCharge(intent: PaymentIntent, attempt: PaymentAttempt, result: PaymentCodeResult, charge: machine.WalletChargeInput): Promise<IntentView> {
+    const now = this.now;
+    return this.deps.store.unit(async (tx) => {
+      const current = await this.lockIntent(tx, intent.merchantId, intent.id);
+      const stored = (await tx.attempt(intent.merchantId, attempt.id))!;
+      let t: machine.IntentTransition;
+      if (result.outcome === 'paid') t = machine.walletPaid(current, stored, { ...charge, walletTransactionId: result.walletTransactionId }, now);
+      else if (result.outcome === 'pending') t = stored.status === 'INITIATED' ? machine.awaitingPayer(current, stored, charge, now) : { intent: current, attempt: stored, emits: [] };
+      else t = machine.declined(current, stored, result.failureCode, null, now);
+      await this.save(tx, t, null, now);
+      return { intent: t.intent, attempt: t.attempt ?? stored };
+    });
   }
 
   private authorize(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, threeDS?: ThreeDSData): Promise<AuthorizationResult> {
@@ -586,9 +671,20 @@ export class PaymentsService {
         sourceId,
         payload: { intent, ...(attempt ? { attempt } : {}), ...(refund ? { refund } : {}) },
         createdAt: now,
+        notify: { dialect: intent.origin, url: intent.notifyUrl },
       };
     });
   }
+}
+
+function networkOf(attempt: PaymentAttempt): string {
+  return attempt.paymentMethod.type === 'card' ? attempt.paymentMethod.card.network : attempt.paymentMethod.wallet.kind;
+}
+
+/** Same calendar day at UTC+08:00, the providers' business day. */
+export function sameMerchantDay(a: number, b: number): boolean {
+  const day = (ms: number) => Math.floor((ms + 8 * 3600_000) / 86_400_000);
+  return day(a) === day(b);
 }
 
 function threeDSData(d: ThreeDSData): AuthenticationData['threeDS'] {

@@ -1,4 +1,5 @@
 /** The acquiring domain: a PaymentIntent is paid by PaymentAttempts; captured money can be refunded. */
+import type { WalletFlow, WalletKind } from '../ports.ts';
 
 export const INTENT_STATUSES = [
   'REQUIRES_PAYMENT_METHOD',
@@ -60,16 +61,31 @@ export interface StoredCard {
   threeDsAction: 'skip_3ds' | 'enforce_3ds';
 }
 
-export interface StoredPaymentMethod {
-  type: 'card';
-  card: StoredCard;
+/** What the acquiring side keeps of a wallet payment: never the full payment code. */
+export interface StoredWallet {
+  kind: WalletKind;
+  flow: WalletFlow;
+  osType?: string;
+  paymentCodeLast4?: string;
 }
 
-export type NextAction = {
-  type: 'redirect_to_url';
-  url: string;
-  returnUrl: string;
-};
+export type StoredPaymentMethod = { type: 'card'; card: StoredCard } | { type: 'wallet'; wallet: StoredWallet };
+
+export type NextAction =
+  | { type: 'redirect_to_url'; url: string; returnUrl: string }
+  | { type: 'display_qr_code'; qrCode: string; qrCodeUrl: string; expiresAt: number }
+  | { type: 'sdk_params'; url: string; params: Record<string, string> };
+
+/** What a wallet reported for an attempt: the shopper's side of the money and the rate applied. */
+export interface WalletCharge {
+  shopperAmount: number;
+  shopperCurrency: string;
+  /** Shopper currency per one unit of the order currency, exact decimal; null when no conversion. */
+  fxRate: string | null;
+  walletTransactionId?: string;
+  /** Merchant-presented flows: when the QR / pay page stops working. */
+  expiresAt?: number;
+}
 
 export interface ThreeDSAuthentication {
   version: string;
@@ -100,6 +116,10 @@ export interface PaymentIntent {
   clientSecret: string;
   latestAttemptId: string | null;
   nextAction: NextAction | null;
+  /** The API the intent was created through; its notifications speak that dialect. */
+  origin: string;
+  /** Where that dialect's notifications go instead of the merchant's webhook URL (QFPay notify_url, ...). */
+  notifyUrl: string | null;
   cancellationReason: CancellationReason | null;
   cancelTime: number | null;
   completeTime: number | null;
@@ -127,6 +147,9 @@ export interface PaymentAttempt {
   adviceCode: string | null;
   authentication: AuthenticationData | null;
   threeDSChallengeId: string | null;
+  /** Merchant-presented wallet flows: the token behind the QR code and pay page. */
+  walletToken: string | null;
+  wallet: WalletCharge | null;
   cancellationReason: CancellationReason | null;
   completeTime: number | null;
   createdAt: number;
@@ -184,6 +207,8 @@ export interface DomainEvent {
   sourceId: string;
   payload: PaymentEventPayload;
   createdAt: number;
+  /** Who is told: the dialect the intent came through, at its notify URL or else the merchant's webhook URL. */
+  notify: { dialect: string; url: string | null };
 }
 
 /** A posting to the double-entry ledger; the entries of one journal sum to zero. */

@@ -4,6 +4,7 @@ import { DomainError } from '../../core/errors.ts';
 import { assertCurrency, parseAmountInput } from '../../core/money.ts';
 import type { CardInput, CreateIntentInput, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
 import type { CancellationReason } from '../../core/payments/types.ts';
+import { WALLET_KINDS, type WalletFlow, type WalletKind } from '../../core/ports.ts';
 import type { IdempotencyKeys } from '../../http/idempotency.ts';
 import { requestHash } from '../../http/idempotency.ts';
 import { toUqpayError } from './errors.ts';
@@ -20,6 +21,7 @@ import {
   ListRefundsQuery,
   PageQuery,
   UpdateIntentBody,
+  type WalletPaymentMethod,
 } from './schemas.ts';
 import * as wire from './serializers.ts';
 import { parseWireTime } from './wire-format.ts';
@@ -56,7 +58,37 @@ function positiveAmount(value: unknown, currency: string, field: string): number
 
 type WirePaymentMethod = NonNullable<CreateIntentBody['payment_method']>;
 
+/** UQPAY wallet flows -> the core's: a QR code to show, a hosted page, or an app hand-off. */
+const WALLET_FLOWS: Record<string, WalletFlow> = {
+  qrcode: 'qrcode',
+  mobile_web: 'web',
+  pc_web: 'web',
+  web: 'web',
+  h5: 'web',
+  mobile_app: 'sdk',
+  in_app: 'sdk',
+  app: 'sdk',
+  jsapi: 'sdk',
+  mini_program: 'sdk',
+};
+
+function walletMethod(kind: WalletKind, w: WalletPaymentMethod | undefined): PaymentMethodInput {
+  if (!w) throw DomainError.validation(`payment_method.${kind} is required when type is ${kind}`, `payment_method.${kind}`);
+  if (w.is_present) {
+    // Customer-presented: the merchant scanned the shopper's payment code (seed 000).
+    if (!w.payment_code) throw DomainError.validation(`payment_method.${kind}.payment_code is required when is_present is true`, 'payment_code');
+    return { type: 'wallet', wallet: { kind, flow: 'payment_code', paymentCode: w.payment_code, ...(w.os_type ? { osType: w.os_type } : {}) } };
+  }
+  const flow = WALLET_FLOWS[w.flow ?? 'qrcode'];
+  if (!flow) throw DomainError.validation(`payment_method.${kind}.flow ${w.flow} is not supported`, 'flow');
+  return { type: 'wallet', wallet: { kind, flow, ...(w.os_type ? { osType: w.os_type } : {}) } };
+}
+
 function paymentMethod(pm: WirePaymentMethod, ctx: { ip_address?: string; browser_info?: unknown }): PaymentMethodInput {
+  if ((WALLET_KINDS as readonly string[]).includes(pm.type)) {
+    const kind = pm.type as WalletKind;
+    return walletMethod(kind, (pm as Record<string, unknown>)[kind] as WalletPaymentMethod | undefined);
+  }
   if (pm.type !== 'card') {
     throw DomainError.validation(`payment_method.type ${pm.type} is not supported`, 'payment_method.type');
   }

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { CANCELLATION_REASONS, ATTEMPT_STATUSES, INTENT_STATUSES } from '../../core/payments/types.ts';
+import { WALLET_KINDS } from '../../core/ports.ts';
 
 const Str = (maxLength: number, extra: object = {}) => Type.String({ maxLength, ...extra });
 const Opt = Type.Optional;
@@ -44,9 +45,19 @@ export const CardPaymentMethod = Type.Object({
   three_ds_action: Opt(Type.Union([Type.Literal('skip_3ds'), Type.Literal('enforce_3ds')])),
 });
 
+/** A wallet payment method, keyed by its type: {"type":"alipaycn","alipaycn":{"flow":"qrcode",...}}. */
+export const WalletPaymentMethod = Type.Object({
+  flow: Opt(Type.String({ maxLength: 32 })),
+  os_type: Opt(Type.String({ maxLength: 32 })),
+  is_present: Opt(Type.Boolean()),
+  payment_code: Opt(Type.String({ maxLength: 64 })),
+});
+export type WalletPaymentMethod = Static<typeof WalletPaymentMethod>;
+
 export const PaymentMethod = Type.Object({
   type: Type.String({ minLength: 1, maxLength: 32 }),
   card: Opt(CardPaymentMethod),
+  ...Object.fromEntries(WALLET_KINDS.map((kind) => [kind, Opt(WalletPaymentMethod)])),
 });
 
 export const BrowserInfo = Type.Record(Type.String(), Type.Unknown());

@@ -1,13 +1,42 @@
 /** Core objects -> UQPAY wire objects (field names, id keys, decimal strings, +08:00 times). */
 import type { Balance } from '../../core/payments/repository.ts';
+import { WALLET_KINDS } from '../../core/ports.ts';
 import type { IntentView } from '../../core/payments/service.ts';
-import type { PaymentAttempt, PaymentIntent, Refund } from '../../core/payments/types.ts';
-import { wireAmount, wireTime } from './wire-format.ts';
+import type { PaymentAttempt, PaymentIntent, Refund, StoredCard } from '../../core/payments/types.ts';
+import { wireAmount, wireTime, wireTimeMillis } from './wire-format.ts';
 
 function nextAction(intent: PaymentIntent) {
   const a = intent.nextAction;
   if (!a) return null;
-  return { type: 'redirect_to_url', redirect_to_url: { url: a.url, return_url: a.returnUrl } };
+  switch (a.type) {
+    case 'redirect_to_url':
+      return { type: 'redirect_to_url', redirect_to_url: { url: a.url, return_url: a.returnUrl } };
+    case 'display_qr_code':
+      return { type: 'display_qr_code', display_qr_code: { qr_code: a.qrCode, qr_code_url: a.qrCodeUrl, expires_at: wireTimeMillis(a.expiresAt) } };
+    case 'sdk_params':
+      // App flows open the wallet through its pay URL (a deep link in production).
+      return { type: 'redirect_to_url', redirect_to_url: { url: a.url, return_url: intent.returnUrl ?? '' } };
+  }
+}
+
+const AVAILABLE_METHODS = ['card', ...WALLET_KINDS];
+
+/** The core's wallet flows as UQPAY names them. */
+const UQPAY_FLOW = { qrcode: 'qrcode', web: 'mobile_web', sdk: 'mobile_app', payment_code: 'qrcode' } as const;
+
+function paymentMethod(a: PaymentAttempt) {
+  const pm = a.paymentMethod;
+  if (pm.type === 'card') return { type: 'card', card: maskedCard(a, pm.card) };
+  const w = pm.wallet;
+  return {
+    type: w.kind,
+    [w.kind]: {
+      flow: UQPAY_FLOW[w.flow],
+      os_type: w.osType ?? '',
+      is_present: w.flow === 'payment_code',
+      ...(w.paymentCodeLast4 ? { payment_code: `**************${w.paymentCodeLast4}` } : {}),
+    },
+  };
 }
 
 /** The attempt as embedded in an intent (latest_payment_attempt). */
@@ -26,8 +55,7 @@ export function attemptSummary(a: PaymentAttempt) {
   };
 }
 
-function maskedCard(a: PaymentAttempt) {
-  const c = a.paymentMethod.card;
+function maskedCard(a: PaymentAttempt, c: StoredCard) {
   return {
     card_name: c.cardName ?? '',
     card_number: `${c.bin}******${c.last4}`,
@@ -85,7 +113,7 @@ export function attempt(a: PaymentAttempt) {
           }
         : null,
     },
-    payment_method: { type: a.paymentMethod.type, card: maskedCard(a) },
+    payment_method: paymentMethod(a),
   };
 }
 
@@ -96,7 +124,7 @@ export function intent({ intent: i, attempt: a }: IntentView) {
     currency: i.currency,
     intent_status: i.status,
     description: i.description ?? '',
-    available_payment_method_types: ['card'],
+    available_payment_method_types: AVAILABLE_METHODS,
     captured_amount: wireAmount(i.capturedAmount, i.currency),
     cancel_time: wireTime(i.cancelTime),
     cancellation_reason: i.cancellationReason ?? '',

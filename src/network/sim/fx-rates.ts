@@ -1,0 +1,48 @@
+/**
+ * The simulated FX desk: a fixed, documented table of rates (decimal strings,
+ * units of the target per one unit of the source), overridable from config.
+ * Inverse rates are derived exactly to 6 decimal places.
+ */
+import type { FxRates } from '../../core/ports.ts';
+
+/** CNY per one unit of each currency: what Alipay CN and WeChat Pay charge shoppers. */
+export const DEFAULT_CNY_RATES: Readonly<Record<string, string>> = {
+  AUD: '4.6810',
+  CAD: '5.1730',
+  EUR: '7.7420',
+  GBP: '9.1250',
+  HKD: '0.9170',
+  JPY: '0.047150',
+  MYR: '1.5960',
+  SGD: '5.3120',
+  THB: '0.2050',
+  USD: '7.1450',
+};
+
+export class SimFxRates implements FxRates {
+  private readonly rates = new Map<string, string>();
+
+  /** `overrides` like {"SGD/CNY": "5.30"}. */
+  constructor(overrides: Record<string, string> = {}) {
+    for (const [code, rate] of Object.entries(DEFAULT_CNY_RATES)) this.rates.set(`${code}/CNY`, rate);
+    for (const [pair, rate] of Object.entries(overrides)) {
+      if (!/^[A-Z]{3}\/[A-Z]{3}$/.test(pair) || !/^\d+(\.\d+)?$/.test(rate)) throw new Error(`invalid FX rate ${pair}=${rate}`);
+      this.rates.set(pair, rate);
+    }
+  }
+
+  rate(from: string, to: string): { rate: string; source: string } | null {
+    if (from === to) return { rate: '1', source: 'identity' };
+    const direct = this.rates.get(`${from}/${to}`);
+    if (direct) return { rate: direct, source: 'sandbox table' };
+    const inverse = this.rates.get(`${to}/${from}`);
+    if (!inverse) return null;
+    // 1 / rate to 6 decimals, rounded half-up, in integers.
+    const [w, f = ''] = inverse.split('.');
+    const num = BigInt(w! + f);
+    const den = 10n ** BigInt(f.length);
+    const scaled = (den * 10n ** 6n * 2n + num) / (2n * num);
+    const text = scaled.toString().padStart(7, '0');
+    return { rate: `${text.slice(0, -6)}.${text.slice(-6)}`, source: 'sandbox table (inverse)' };
+  }
+}
