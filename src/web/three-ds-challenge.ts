@@ -42,14 +42,16 @@ export async function threeDSChallengePages(app: FastifyInstance, payments: Paym
         <dt>Amount</dt><dd id="amount">${escapeHtml(formatFixed(intent.amount, intent.currency))} ${escapeHtml(intent.currency)}</dd>
         <dt>Card</dt><dd>${escapeHtml(card.network)} ending in ${escapeHtml(card.last4)}</dd>
       </dl>
-      <form method="post" action="${action}">
-        <input type="hidden" name="result" value="success">
-        <button type="submit" id="complete">Complete authentication</button>
-      </form>
-      <form method="post" action="${action}">
-        <input type="hidden" name="result" value="failure">
-        <button type="submit" id="fail" class="secondary">Fail authentication</button>
-      </form>`,
+      <div class="actions">
+        <form method="post" action="${action}">
+          <input type="hidden" name="result" value="failure">
+          <button type="submit" id="fail" class="secondary">Fail authentication</button>
+        </form>
+        <form method="post" action="${action}">
+          <input type="hidden" name="result" value="success">
+          <button type="submit" id="complete">Complete authentication</button>
+        </form>
+      </div>`,
     );
   });
 

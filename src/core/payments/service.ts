@@ -12,7 +12,7 @@ import { captureEntries, refundEntries } from '../ledger/journal.ts';
 import type { AuthorizationResult, CardDetails, CardNetwork, FxRates, PaymentCodeResult, ThreeDSData, ThreeDSServer, Wallets } from '../ports.ts';
 import type { SecretBox } from '../secret-box.ts';
 import * as machine from './machine.ts';
-import { shopperCharge, storedMethod, validateMethod, type MethodSecrets, type PaymentMethodInput } from './methods.ts';
+import { shopperCharge, storedMethod, validateMethod, validateWallet, type MethodSecrets, type PaymentMethodInput } from './methods.ts';
 import type {
   AttemptFilter,
   IntentFilter,
@@ -120,6 +120,7 @@ export class PaymentsService {
       updatedAt: now,
     };
     const createdT = machine.created(intent);
+    if (input.paymentMethod) this.assertWalletCanCharge(input.paymentMethod, intent);
     if (!input.paymentMethod || !secrets) {
       await this.deps.store.unit(async (tx) => {
         await tx.insertIntent(intent);
@@ -148,6 +149,7 @@ export class PaymentsService {
       const base = input.returnUrl ? { ...intent, returnUrl: input.returnUrl } : intent;
       const attempt = this.newAttempt(base, input.paymentMethod, secrets, now);
       const t = machine.beginAttempt(base, attempt, now);
+      this.assertWalletCanCharge(input.paymentMethod, base);
       await tx.insertAttempt(attempt);
       await tx.updateIntent(t.intent);
       await tx.appendEvents(this.events(t.emits, t.intent, attempt, null, now));
@@ -280,11 +282,15 @@ export class PaymentsService {
     return this.applyAuthorization(intent, attempt, result);
   }
 
-  /** The intent behind a challenge, for the hosted page. */
+  /**
+   * The intent behind a challenge and the attempt that challenge belongs to
+   * (which may no longer be the intent's latest), for the hosted page.
+   */
   async challengeContext(challengeId: string): Promise<IntentView | null> {
     const attempt = await this.deps.store.reads.attemptByChallenge(challengeId);
     if (!attempt) return null;
-    return this.getIntent(attempt.merchantId, attempt.intentId);
+    const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
+    return intent ? { intent, attempt } : null;
   }
 
   // ---- wallets -----------------------------------------------------------
@@ -309,11 +315,16 @@ export class PaymentsService {
     });
   }
 
-  /** The intent behind a wallet order, for the hosted pay page. */
+  /**
+   * The intent behind a wallet order and the attempt that order belongs to
+   * (which may no longer be the intent's latest: an old QR code after a
+   * decline and a new confirm), for the hosted pay page.
+   */
   async walletContext(token: string): Promise<IntentView | null> {
     const attempt = await this.deps.store.reads.attemptByWalletToken(token);
     if (!attempt) return null;
-    return this.getIntent(attempt.merchantId, attempt.intentId);
+    const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
+    return intent ? { intent, attempt } : null;
   }
 
   /** Payment-code charges whose payer was still confirming: ask the wallet how they ended. */
@@ -335,6 +346,30 @@ export class PaymentsService {
     if (!intent || intent.status !== 'PENDING') return false;
     try {
       await this.applyWalletCharge(intent, attempt, result, attempt.wallet!);
+      return true;
+    } catch (error) {
+      if (isDomainError(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * A wallet attempt a crash left behind. A payment code the wallet may have
+   * charged is asked about (settled when the wallet answers); a QR code or
+   * pay page whose order was never recorded reached no shopper, so the
+   * attempt fails and the merchant can confirm again.
+   */
+  private async recoverWalletAttempt(intent: PaymentIntent, attempt: PaymentAttempt): Promise<boolean> {
+    if (attempt.paymentMethod.type !== 'wallet') return false;
+    if (attempt.status === 'PENDING_AUTHORIZATION') return this.settleWalletAttempt(attempt);
+    if (attempt.status !== 'INITIATED') return false;
+    const { kind, flow } = attempt.paymentMethod.wallet;
+    try {
+      const charge = attempt.wallet ?? shopperCharge(kind, { amount: attempt.amount, currency: attempt.currency }, this.deps.fx);
+      const result: PaymentCodeResult | null =
+        flow === 'payment_code' ? await this.deps.wallets.settle(attempt.id, this.now) : { outcome: 'declined', failureCode: 'processing_error' };
+      if (!result) return false;
+      await this.applyWalletCharge(intent, attempt, result, charge);
       return true;
     } catch (error) {
       if (isDomainError(error)) return false;
@@ -454,7 +489,7 @@ export class PaymentsService {
       const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
       if (!intent || intent.status !== 'PENDING' || intent.latestAttemptId !== attempt.id) continue;
       if (attempt.paymentMethod.type === 'wallet') {
-        if (await this.settleWalletAttempt(attempt)) count++;
+        if (await this.recoverWalletAttempt(intent, attempt)) count++;
         continue;
       }
       const known = await this.deps.cardNetwork.lookup(attempt.id);
@@ -527,6 +562,18 @@ export class PaymentsService {
       createdAt: now,
       updatedAt: now,
     };
+  }
+
+  /**
+   * A wallet that charges the shopper in another currency (CNY for Alipay CN
+   * and WeChat Pay) needs a rate and an amount of at least one minor unit.
+   * Checked before anything is stored, so a refused request leaves no intent
+   * stuck PENDING behind it.
+   */
+  private assertWalletCanCharge(method: PaymentMethodInput, intent: PaymentIntent): void {
+    if (method.type !== 'wallet') return;
+    const { kind } = validateWallet(method.wallet);
+    shopperCharge(kind, { amount: intent.amount, currency: intent.currency }, this.deps.fx);
   }
 
   /** After the attempt is recorded: ask the outside world, then record its answer. */

@@ -33,9 +33,9 @@ export const PAYMENT_CODE_OUTCOMES: readonly PaymentCodeOutcome[] = [
 ];
 
 /** What an app / JSAPI / mini-program flow hands the wallet SDK, per wallet family. */
-function sdkParams(wallet: WalletKind, token: string, shopper: Money): Record<string, string> {
+function sdkParams(wallet: WalletKind, token: string, shopper: Money, now: number): Record<string, string> {
   const nonce = randomBytes(12).toString('hex');
-  const timeStamp = String(Math.floor(Date.now() / 1000));
+  const timeStamp = String(Math.floor(now / 1000));
   if (wallet === 'wechatpay') {
     return { appId: 'wxsandbox0000000000', timeStamp, nonceStr: nonce, package: `prepay_id=${token}`, signType: 'RSA', paySign: randomBytes(32).toString('base64') };
   }
@@ -56,7 +56,7 @@ export class SimWallets implements Wallets {
   async createOrder(req: WalletOrderRequest): Promise<WalletOrder> {
     const token = randomBytes(18).toString('base64url');
     const payUrl = this.opts.payUrl(token);
-    return { token, qrContent: payUrl, payUrl, sdkParams: sdkParams(req.wallet, token, req.shopperAmount) };
+    return { token, qrContent: payUrl, payUrl, sdkParams: sdkParams(req.wallet, token, req.shopperAmount, this.opts.now()) };
   }
 
   async chargePaymentCode(req: PaymentCodeRequest): Promise<PaymentCodeResult> {
