@@ -13,6 +13,8 @@ import { PaymentsService } from './core/payments/service.ts';
 import { SecretBox } from './core/secret-box.ts';
 import type { Config } from './config.ts';
 import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
+import { QfpayNotificationRenderer } from './dialects/qfpay/notifications.ts';
+import { qfpayPlugin } from './dialects/qfpay/plugin.ts';
 import { UqpayAuth } from './dialects/uqpay/auth.ts';
 import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
@@ -26,6 +28,7 @@ import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
+import { referenceRepository } from './store/references-repo.ts';
 import { openStore, type Store } from './store/store.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
@@ -62,6 +65,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
 
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
+  const fx = new SimFxRates(config.fxRates);
   const payments = new PaymentsService({
     store: paymentsStore(store),
     clock,
@@ -69,7 +73,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     cardNetwork: new SimCardNetwork(),
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     wallets: new SimWallets({ payUrl: (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`, now: () => clock.now() }),
-    fx: new SimFxRates(config.fxRates),
+    fx,
     vault: new SecretBox(config.encryptionKey),
     fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
     logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
@@ -90,6 +94,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
         if (!webhookSecrets.has(merchantId)) webhookSecrets.set(merchantId, (await merchants.byId(merchantId))?.uqpay.webhookSecret ?? null);
         return webhookSecrets.get(merchantId)!;
       }),
+      qfpay: new QfpayNotificationRenderer((merchantId) => merchants.byId(merchantId)),
     },
     logger: http.log,
   });
@@ -106,6 +111,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
+  await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), fx, clock, ids });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments);

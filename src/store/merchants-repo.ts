@@ -54,6 +54,10 @@ export function merchantRepository(store: Store): MerchantRepository {
       const r = await store.read.selectFrom('merchants').selectAll().where('uqpay_client_id', '=', clientId).executeTakeFirst();
       return r ? toMerchant(r) : null;
     },
+    async byQfpayAppCode(appCode) {
+      const r = await store.read.selectFrom('merchants').selectAll().where('qfpay_app_code', '=', appCode).executeTakeFirst();
+      return r ? toMerchant(r) : null;
+    },
     async count() {
       const r = await store.read.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);

@@ -24,6 +24,7 @@ export interface MerchantRepository {
   insert(merchant: Merchant): Promise<void>;
   byId(id: string): Promise<Merchant | null>;
   byUqpayClientId(clientId: string): Promise<Merchant | null>;
+  byQfpayAppCode(appCode: string): Promise<Merchant | null>;
   count(): Promise<number>;
 }
 
@@ -96,6 +97,23 @@ export class MerchantService {
 
   byUqpayClientId(clientId: string) {
     return this.repo.byUqpayClientId(clientId);
+  }
+
+  /** The merchant a QFPay X-QF-APPCODE header names. */
+  byQfpayAppCode(appCode: string) {
+    return this.repo.byQfpayAppCode(appCode);
+  }
+
+  /**
+   * A sub-merchant acts under its parent's credentials: the parent's QFPay
+   * app code addresses it with `mchid` = the sub-merchant's id, and UQPAY's
+   * x-on-behalf-of names it. One level deep: a sub-merchant has no subs.
+   */
+  async createSubMerchant(parentId: string, input: { name: string; webhookUrl?: string | null }): Promise<IssuedCredentials> {
+    const parent = await this.repo.byId(parentId);
+    if (!parent) throw new Error(`merchant ${parentId} not found`);
+    if (parent.parentId) throw new Error(`merchant ${parentId} is itself a sub-merchant`);
+    return this.create({ ...input, parentId });
   }
 
   count() {

@@ -1,0 +1,493 @@
+/** QFPay trade routes: wire request -> core command -> wire response. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock } from '../../core/clock.ts';
+import { isDomainError } from '../../core/errors.ts';
+import type { IdGenerator } from '../../core/ids.ts';
+import type { Merchant } from '../../core/merchants/merchants.ts';
+import { shopperCharge, walletOfPaymentCode } from '../../core/payments/methods.ts';
+import type { CreateIntentInput, IntentView, PaymentsService } from '../../core/payments/service.ts';
+import type { Refund } from '../../core/payments/types.ts';
+import type { FxRates } from '../../core/ports.ts';
+import type { ReferenceRepository } from '../../store/references-repo.ts';
+import { paramError, QfError, RESPCD, type Respcd } from './errors.ts';
+import { CARD_PAY_TYPES, PAY_TYPES, QFPAY_CURRENCIES, walletFor } from './pay-types.ts';
+import { CancelRequest, PaymentRequest, QueryRequest, RefundRequest } from './schemas.ts';
+import {
+  cashFee,
+  cashRefund,
+  hkMonth,
+  intentIdOf,
+  isQfOrder,
+  orderFields,
+  orderStatus,
+  parseQfTime,
+  payTypeOf,
+  paymentRow,
+  qfTime,
+  refundIdOf,
+  refundRow,
+  refundStatus,
+  syssnOf,
+  type QfOrderMeta,
+  type QfRefundMeta,
+} from './wire.ts';
+
+export interface QfpayDeps {
+  payments: PaymentsService;
+  references: ReferenceRepository;
+  fx: FxRates;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+/** Who is asking: the app code's merchant, and the merchant acted for (itself or a sub-merchant named by mchid). */
+export interface QfContext {
+  app: Merchant;
+  merchant: Merchant;
+  /** The mchid sent, when it named a sub-merchant. */
+  mchid: string | null;
+  /** Decoded parameters, empty ones dropped. */
+  params: Record<string, string>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    qf: QfContext;
+  }
+}
+
+/** merchant_references scope of out_trade_no (payments and refunds share it). */
+export const REFERENCE_SCOPE = 'qfpay';
+const CLAIM_PREFIX = 'claim:';
+
+const MAX_PAGE_SIZE = 100;
+/** Rows a time-range query reads at most before filtering and paging. */
+const MAX_SCAN = 10_000;
+
+function param(req: FastifyRequest, name: string): string | undefined {
+  const v = req.qf.params[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function required(req: FastifyRequest, name: string): string {
+  const v = param(req, name);
+  if (v === undefined) throw paramError(`${name} is required`);
+  return v;
+}
+
+function minorUnits(text: string, field: string): number {
+  if (!/^\d{1,11}$/.test(text)) throw paramError(`${field} must be a whole number of minor units (at most 11 digits)`);
+  const n = Number(text);
+  if (n <= 0) throw paramError(`${field} must be greater than 0`);
+  return n;
+}
+
+function requestTime(text: string, field: string): number {
+  const ms = parseQfTime(text);
+  if (ms === null) throw paramError(`${field} must be a time as YYYY-MM-DD hh:mm:ss`);
+  return ms;
+}
+
+function httpUrl(text: string | undefined, field: string): string | undefined {
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw paramError(`${field} must be an absolute http(s) URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw paramError(`${field} must be an absolute http(s) URL`);
+  return text;
+}
+
+function list(text: string | undefined): string[] {
+  return text === undefined ? [] : [...new Set(text.split(',').map((x) => x.trim()).filter(Boolean))];
+}
+
+const ok = (): { respcd: Respcd; respmsg: string; resperr: string } => ({ respcd: '0000', respmsg: '', resperr: 'success' });
+
+/** A status other than success: resperr says what happened, respmsg what the code means. */
+function status(respcd: Respcd, errmsg: string) {
+  return respcd === '0000' ? ok() : { respcd, respmsg: RESPCD[respcd], resperr: errmsg };
+}
+
+export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
+  const { payments, references } = deps;
+
+  /** An order of this merchant by syssn, or null (UQPAY intents are not QFPay orders). */
+  async function orderBySyssn(merchantId: string, syssn: string): Promise<IntentView | null> {
+    if (!/^\d{1,40}$/.test(syssn)) return null;
+    try {
+      const view = await payments.getIntent(merchantId, intentIdOf(syssn));
+      return isQfOrder(view.intent) ? view : null;
+    } catch (e) {
+      if (isDomainError(e) && e.kind === 'not_found') return null;
+      throw e;
+    }
+  }
+
+  async function refundBySyssn(merchantId: string, syssn: string): Promise<Refund | null> {
+    if (!/^\d{1,40}$/.test(syssn)) return null;
+    try {
+      return await payments.getRefund(merchantId, refundIdOf(syssn));
+    } catch (e) {
+      if (isDomainError(e) && e.kind === 'not_found') return null;
+      throw e;
+    }
+  }
+
+  /** Before answering about a CPM order whose payer was still confirming, ask the wallet how it ended. */
+  async function settled(merchantId: string, view: IntentView): Promise<IntentView> {
+    if (view.attempt?.status !== 'PENDING_AUTHORIZATION') return view;
+    if (!(await payments.settleWalletAttempt(view.attempt))) return view;
+    return payments.getIntent(merchantId, view.intent.id);
+  }
+
+  /** The order named by syssn, else by out_trade_no. */
+  async function findOrder(req: FastifyRequest): Promise<IntentView> {
+    const merchantId = req.qf.merchant.id;
+    const syssn = param(req, 'syssn');
+    const outTradeNo = param(req, 'out_trade_no');
+    if (!syssn && !outTradeNo) throw paramError('syssn or out_trade_no is required');
+    let view: IntentView | null = null;
+    if (syssn) view = await orderBySyssn(merchantId, syssn);
+    else {
+      const objectId = (await references.find(merchantId, REFERENCE_SCOPE, [outTradeNo!])).get(outTradeNo!);
+      if (objectId?.startsWith('PI')) view = await orderBySyssn(merchantId, syssnOf(objectId));
+    }
+    if (!view) throw new QfError('1268', `no payment with ${syssn ? `syssn ${syssn}` : `out_trade_no ${outTradeNo}`} for this merchant`);
+    return settled(merchantId, view);
+  }
+
+  /**
+   * Claims out_trade_no for what `create` makes. The claim is an insert into
+   * merchant_references (its primary key decides), so of two requests with
+   * one out_trade_no exactly one goes on. A claim whose object was never
+   * created is given back.
+   */
+  async function withReference<T>(
+    merchantId: string,
+    outTradeNo: string,
+    create: () => Promise<T>,
+    idOf: (created: T) => string,
+    /** After a failure: the id of what was recorded nonetheless, if anything. */
+    recorded: () => Promise<string | null>,
+  ): Promise<T> {
+    const claim = `${CLAIM_PREFIX}${randomUUID()}`;
+    if (!(await references.claim(merchantId, REFERENCE_SCOPE, outTradeNo, claim, deps.clock.now()))) {
+      throw new QfError('2011', `out_trade_no ${outTradeNo} was already used by a payment or refund of this merchant`);
+    }
+    let created: T;
+    try {
+      created = await create();
+    } catch (error) {
+      const id = await recorded().catch(() => null);
+      if (id) await references.bind(merchantId, REFERENCE_SCOPE, outTradeNo, claim, id);
+      else await references.release(merchantId, REFERENCE_SCOPE, outTradeNo, claim);
+      throw error;
+    }
+    await references.bind(merchantId, REFERENCE_SCOPE, outTradeNo, claim, idOf(created));
+    return created;
+  }
+
+  // ---- payment ------------------------------------------------------------
+
+  app.post('/payment', { schema: { body: PaymentRequest, summary: 'Create a payment (every pay_type)', tags: ['qfpay'] } }, async (req) => {
+    const code = required(req, 'pay_type');
+    const card = CARD_PAY_TYPES.get(code);
+    if (card) throw paramError(`pay_type ${code} (${card}) is not supported by this platform: use a wallet pay_type`);
+    const payType = PAY_TYPES.get(code);
+    if (!payType) throw paramError(`pay_type ${code} is not a known QFPay pay_type`);
+    const currency = required(req, 'txcurrcd').toUpperCase();
+    if (!QFPAY_CURRENCIES.has(currency)) throw paramError(`txcurrcd ${currency} is not supported; use one of ${[...QFPAY_CURRENCIES].join(', ')}`);
+    const amount = minorUnits(required(req, 'txamt'), 'txamt');
+    const outTradeNo = required(req, 'out_trade_no');
+    if (outTradeNo.length > 128) throw paramError('out_trade_no must be at most 128 characters');
+    const txdtm = required(req, 'txdtm');
+    requestTime(txdtm, 'txdtm');
+    const goodsName = param(req, 'goods_name');
+    if (goodsName !== undefined && [...goodsName].length > 64) throw paramError('goods_name must be at most 64 characters');
+    const udid = param(req, 'udid');
+    if (udid !== undefined && udid.length > 40) throw paramError('udid must be at most 40 characters');
+    const notifyUrl = httpUrl(param(req, 'notify_url'), 'notify_url');
+    const returnUrl = httpUrl(param(req, 'return_url'), 'return_url');
+    let expiresInMs: number | undefined;
+    const expired = param(req, 'expired_time');
+    if (expired !== undefined && payType.flow !== 'payment_code') {
+      const minutes = /^\d{1,3}$/.test(expired) ? Number(expired) : NaN;
+      if (!(minutes >= 5 && minutes <= 120)) throw paramError('expired_time must be 5 to 120 minutes');
+      expiresInMs = minutes * 60_000;
+    }
+
+    const kind = walletFor(payType, param(req, 'pay_tag'));
+    let paymentCode: string | undefined;
+    if (payType.flow === 'payment_code') {
+      paymentCode = param(req, 'auth_code');
+      if (!paymentCode) throw paramError(`auth_code is required for pay_type ${code}`);
+      if (!/^\d{10,32}$/.test(paymentCode)) throw new QfError('1202', 'auth_code must be the 10-32 digits of the shopper\'s payment code');
+    }
+    const chargedWallet = kind ?? walletOfPaymentCode(paymentCode!);
+    if (!chargedWallet) throw new QfError('1202', 'auth_code does not belong to a supported wallet');
+    // What the wallet charges the shopper must be computable before anything is recorded.
+    try {
+      shopperCharge(chargedWallet, { amount, currency }, deps.fx);
+    } catch (e) {
+      if (isDomainError(e)) throw paramError(e.message);
+      throw e;
+    }
+
+    const merchantId = req.qf.merchant.id;
+    const meta: QfOrderMeta = { pay_type: code, txdtm, ...(udid ? { udid } : {}), ...(goodsName ? { goods_name: goodsName } : {}) };
+    const input: CreateIntentInput = {
+      amount,
+      currency,
+      description: goodsName ?? null,
+      merchantOrderId: outTradeNo,
+      metadata: { qfpay: meta },
+      returnUrl: returnUrl ?? null,
+      origin: 'qfpay',
+      // A sub-merchant's notifications go where its app code's do (one URL per app code).
+      notifyUrl: notifyUrl ?? (req.qf.mchid ? req.qf.app.webhookUrl : null),
+      paymentMethod: { type: 'wallet', wallet: { kind, flow: payType.flow, ...(paymentCode ? { paymentCode } : {}) } },
+      ...(expiresInMs !== undefined ? { expiresInMs } : {}),
+    };
+    const startedAt = deps.clock.now();
+    const view = await withReference(
+      merchantId,
+      outTradeNo,
+      () => payments.createIntent(merchantId, input),
+      (v) => v.intent.id,
+      async () => {
+        const found = await payments.listIntents(merchantId, { merchantOrderId: outTradeNo, createdFrom: startedAt }, { pageSize: 1, pageNumber: 1 });
+        const intent = found.items[0]?.intent;
+        return intent && intent.origin === 'qfpay' ? intent.id : null;
+      },
+    );
+
+    const fields = orderFields(view);
+    const next = view.intent.nextAction;
+    const waiting = view.intent.status === 'REQUIRES_CUSTOMER_ACTION';
+    const st = payType.flow === 'payment_code' || !waiting ? orderStatus(view) : { respcd: '0000' as Respcd, errmsg: 'success' };
+    const extra: Record<string, unknown> = {};
+    if (waiting && next?.type === 'display_qr_code') {
+      extra.qrcode = next.qrCode;
+      if (payType.payUrlToo) extra.pay_url = next.qrCodeUrl;
+    } else if (waiting && next?.type === 'redirect_to_url') {
+      extra.pay_url = next.url;
+    } else if (waiting && next?.type === 'sdk_params') {
+      extra.pay_params = { ...next.params };
+    }
+    return {
+      ...status(st.respcd, st.errmsg),
+      pay_type: code,
+      txamt: fields.txamt,
+      txcurrcd: fields.txcurrcd,
+      txdtm: fields.txdtm,
+      sysdtm: fields.sysdtm,
+      paydtm: fields.paydtm,
+      out_trade_no: fields.out_trade_no,
+      syssn: fields.syssn,
+      chnlsn: fields.chnlsn,
+      cardcd: fields.cardcd,
+      udid: fields.udid,
+      ...extra,
+    };
+  });
+
+  // ---- query ----------------------------------------------------------------
+
+  app.post('/query', { schema: { body: QueryRequest, summary: 'Query payments and refunds', tags: ['qfpay'] } }, async (req) => {
+    const merchantId = req.qf.merchant.id;
+    const pageText = param(req, 'page') ?? '1';
+    const sizeText = param(req, 'page_size') ?? '10';
+    if (!/^\d{1,8}$/.test(pageText) || Number(pageText) < 1) throw paramError('page must be a number from 1');
+    if (!/^\d{1,8}$/.test(sizeText) || Number(sizeText) < 1) throw paramError('page_size must be a number from 1 to 100');
+    const page = Number(pageText);
+    const pageSize = Math.min(Number(sizeText), MAX_PAGE_SIZE);
+    const payTypes = new Set(list(param(req, 'pay_type')));
+    const respcds = new Set(list(param(req, 'respcd')));
+    const syssns = list(param(req, 'syssn'));
+    const outTradeNos = list(param(req, 'out_trade_no'));
+
+    /** The payments asked for, and the refunds asked for. */
+    const orders = new Map<string, IntentView>();
+    const refunds = new Map<string, Refund>();
+    /** Every order looked at, also those only read as a refund's payment. */
+    const seen = new Map<string, IntentView | null>();
+    const orderOf = async (intentId: string): Promise<IntentView | null> => {
+      if (!seen.has(intentId)) seen.set(intentId, orders.get(intentId) ?? (await orderBySyssn(merchantId, syssnOf(intentId))));
+      return seen.get(intentId)!;
+    };
+
+    if (syssns.length || outTradeNos.length) {
+      const ids = new Set<string>();
+      for (const s of syssns) {
+        if (!/^\d{1,40}$/.test(s)) continue;
+        ids.add(intentIdOf(s));
+        ids.add(refundIdOf(s));
+      }
+      for (const objectId of (await references.find(merchantId, REFERENCE_SCOPE, outTradeNos)).values()) {
+        if (!objectId.startsWith(CLAIM_PREFIX)) ids.add(objectId);
+      }
+      for (const id of ids) {
+        if (id.startsWith('PI')) {
+          const view = await orderOf(id);
+          if (view) orders.set(id, view);
+        } else {
+          const refund = await refundBySyssn(merchantId, syssnOf(id));
+          if (refund && (await orderOf(refund.intentId))) refunds.set(refund.id, refund);
+        }
+      }
+    } else {
+      const now = deps.clock.now();
+      const month = hkMonth(now);
+      const startText = param(req, 'start_time');
+      const endText = param(req, 'end_time');
+      const from = startText !== undefined ? requestTime(startText, 'start_time') : endText !== undefined ? hkMonth(requestTime(endText, 'end_time')).start : month.start;
+      const to = endText !== undefined ? requestTime(endText, 'end_time') : hkMonth(from).end - 1;
+      if (to < from) throw paramError('end_time must not be before start_time');
+      if (hkMonth(from).start !== hkMonth(to).start) throw paramError('start_time and end_time must be in the same calendar month');
+      for (let pageNumber = 1; ; pageNumber++) {
+        const chunk = await payments.listIntents(merchantId, { createdFrom: from, createdTo: to }, { pageSize: 100, pageNumber });
+        for (const view of chunk.items) if (isQfOrder(view.intent)) orders.set(view.intent.id, view);
+        if (chunk.items.length < 100 || pageNumber * 100 >= MAX_SCAN) break;
+      }
+      for (let pageNumber = 1; ; pageNumber++) {
+        const chunk = await payments.listRefunds(merchantId, { createdFrom: from, createdTo: to }, { pageSize: 100, pageNumber });
+        for (const refund of chunk.items) refunds.set(refund.id, refund);
+        if (chunk.items.length < 100 || pageNumber * 100 >= MAX_SCAN) break;
+      }
+      for (const refund of refunds.values()) if (!(await orderOf(refund.intentId))) refunds.delete(refund.id);
+    }
+
+    // Payer still confirming: ask the wallet first, so the answer is the latest.
+    for (const [id, view] of orders) {
+      const latest = await settled(merchantId, view);
+      orders.set(id, latest);
+      seen.set(id, latest);
+    }
+
+    const rows: Array<{ at: number; id: string; row: Record<string, string> }> = [];
+    for (const view of orders.values()) rows.push({ at: view.intent.createdAt, id: view.intent.id, row: paymentRow(view) });
+    for (const refund of refunds.values()) {
+      const order = await orderOf(refund.intentId);
+      if (order) rows.push({ at: refund.createdAt, id: refund.id, row: refundRow(refund, order) });
+    }
+    const filtered = rows
+      .filter(({ row }) => (payTypes.size === 0 || payTypes.has(row.pay_type!)) && (respcds.size === 0 || respcds.has(row.respcd!)))
+      .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return {
+      ...ok(),
+      page: String(page),
+      page_size: String(pageSize),
+      data: filtered.slice((page - 1) * pageSize, page * pageSize).map((r) => r.row),
+    };
+  });
+
+  // ---- refund -----------------------------------------------------------------
+
+  app.post('/refund', { schema: { body: RefundRequest, summary: 'Refund a payment, fully or partly', tags: ['qfpay'] } }, async (req) => {
+    const merchantId = req.qf.merchant.id;
+    const syssn = required(req, 'syssn');
+    const outTradeNo = required(req, 'out_trade_no');
+    if (outTradeNo.length > 128) throw paramError('out_trade_no must be at most 128 characters');
+    const amount = minorUnits(required(req, 'txamt'), 'txamt');
+    const txdtm = required(req, 'txdtm');
+    requestTime(txdtm, 'txdtm');
+    const udid = param(req, 'udid');
+    if (udid !== undefined && udid.length > 40) throw paramError('udid must be at most 40 characters');
+
+    const found = await orderBySyssn(merchantId, syssn);
+    if (!found) throw new QfError('1268', `no payment with syssn ${syssn} for this merchant`);
+    const order = await settled(merchantId, found);
+    const { intent, attempt } = order;
+    if (payTypeOf(intent)?.noRefunds) throw new QfError('1155', `pay_type ${orderFields(order).pay_type} payments cannot be refunded`);
+    if (intent.status === 'CANCELLED') throw new QfError('1263', `payment ${syssn} was cancelled`);
+    if (intent.status !== 'SUCCEEDED' || !attempt) throw new QfError('1261', `payment ${syssn} is not paid`);
+    const refundable = attempt.capturedAmount - attempt.refundedAmount;
+    if (refundable <= 0) throw new QfError('1125', `payment ${syssn} has been refunded in full`);
+    if (amount > refundable) throw new QfError('1272', `txamt ${amount} is more than the ${refundable} still refundable on payment ${syssn}`);
+
+    const meta: QfRefundMeta = { out_trade_no: outTradeNo, txdtm, ...(udid ? { udid } : {}) };
+    let refund: Refund;
+    try {
+      refund = await withReference(
+        merchantId,
+        outTradeNo,
+        () => payments.createRefund(merchantId, { intentId: intent.id, amount, reason: 'requested_by_customer', metadata: { qfpay: meta } }),
+        (r) => r.id,
+        async () => null, // a refund that throws was not recorded
+      );
+    } catch (e) {
+      if (isDomainError(e) && e.kind === 'amount') throw new QfError('1272', 'txamt is more than the amount still refundable on this payment');
+      if (isDomainError(e) && e.kind === 'invalid_state') throw new QfError('1261', e.message);
+      throw e;
+    }
+    const after = await payments.getIntent(merchantId, intent.id);
+    const st = refundStatus(refund);
+    return {
+      ...status(st.respcd, st.errmsg),
+      syssn: syssnOf(refund.id),
+      orig_syssn: syssn,
+      out_trade_no: outTradeNo,
+      pay_type: orderFields(order).pay_type,
+      txamt: String(refund.amount),
+      txcurrcd: refund.currency,
+      txdtm,
+      sysdtm: qfTime(refund.createdAt),
+      paydtm: qfTime(refund.updatedAt),
+      chnlsn: attempt.wallet?.walletTransactionId ?? '',
+      cardcd: '',
+      udid: udid ?? '',
+      ...cashFee(after.attempt),
+      ...cashRefund(after.attempt, refund.amount, refund.currency),
+    };
+  });
+
+  // ---- reversal / close -----------------------------------------------------
+
+  const cancelOrder = async (req: FastifyRequest) => {
+    const merchantId = req.qf.merchant.id;
+    const txamt = param(req, 'txamt');
+    const txdtm = param(req, 'txdtm');
+    if (txdtm !== undefined) requestTime(txdtm, 'txdtm');
+    const order = await findOrder(req);
+    if (txamt !== undefined && minorUnits(txamt, 'txamt') !== order.intent.amount) {
+      throw new QfError('1266', `txamt ${txamt} is not the amount of the order (${order.intent.amount})`);
+    }
+    let view = order;
+    // Reversal is the last resort when the outcome is unknown: asking again after success succeeds again.
+    if (order.intent.status !== 'CANCELLED') {
+      try {
+        view = await payments.cancel(merchantId, order.intent.id, 'requested_by_customer');
+      } catch (e) {
+        if (!isDomainError(e) || e.kind !== 'invalid_state') throw e;
+        const { intent, attempt } = order;
+        if (intent.status === 'SUCCEEDED' && (attempt?.refundedAmount ?? 0) > 0) throw new QfError('1262', 'the order has refunds: it can no longer be reversed');
+        if (intent.status === 'SUCCEEDED') throw new QfError('1260', 'the order was paid on an earlier day: use /trade/v1/refund');
+        if (intent.status === 'FAILED') throw new QfError('1181', 'the order has expired');
+        throw new QfError('1205', e.message);
+      }
+    }
+    const fields = orderFields(view);
+    return {
+      ...ok(),
+      orig_syssn: fields.syssn,
+      syssn: syssnOf(deps.ids.next('RV')),
+      out_trade_no: fields.out_trade_no,
+      pay_type: fields.pay_type,
+      txamt: fields.txamt,
+      txcurrcd: fields.txcurrcd,
+      txdtm: txdtm ?? fields.txdtm,
+      sysdtm: qfTime(view.intent.cancelTime ?? deps.clock.now()),
+      chnlsn: fields.chnlsn,
+      cardcd: '',
+      udid: param(req, 'udid') ?? fields.udid,
+    };
+  };
+  for (const path of ['/reversal', '/close']) {
+    app.post(path, { schema: { body: CancelRequest, summary: 'Cancel an unpaid order, or reverse a same-day wallet payment', tags: ['qfpay'] } }, cancelOrder);
+    app.get(path, { schema: { querystring: CancelRequest, summary: 'Cancel an unpaid order, or reverse a same-day wallet payment', tags: ['qfpay'] } }, cancelOrder);
+  }
+}
