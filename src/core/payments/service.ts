@@ -651,7 +651,7 @@ export class PaymentsService {
       const stored = (await tx.attempt(intent.merchantId, attempt.id))!;
       let t: machine.IntentTransition;
       if (result.outcome === 'paid') t = machine.walletPaid(current, stored, { ...charge, walletTransactionId: result.walletTransactionId }, now);
-      else if (result.outcome === 'pending') t = stored.status === 'INITIATED' ? machine.awaitingPayer(current, stored, charge, now) : { intent: current, attempt: stored, emits: [] };
+      else if (result.outcome === 'pending') t = stored.status === 'INITIATED' ? machine.awaitingPayer(current, stored, { ...charge, pendingReason: result.reason }, now) : { intent: current, attempt: stored, emits: [] };
       else t = machine.declined(current, stored, result.failureCode, null, now);
       await this.save(tx, t, null, now);
       return { intent: t.intent, attempt: t.attempt ?? stored };

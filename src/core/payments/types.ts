@@ -85,6 +85,8 @@ export interface WalletCharge {
   walletTransactionId?: string;
   /** Merchant-presented flows: when the QR / pay page stops working. */
   expiresAt?: number;
+  /** A payment-code charge still open: why (the payer is entering a password, or the wallet is processing). */
+  pendingReason?: 'payer_confirming' | 'processing';
 }
 
 export interface ThreeDSAuthentication {

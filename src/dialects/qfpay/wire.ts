@@ -111,7 +111,7 @@ export function orderStatus({ intent, attempt }: IntentView): OrderStatus {
   if (intent.status === 'CANCELLED') return { respcd: '1142', errmsg: 'order closed' };
   if (attempt?.status === 'PENDING_AUTHORIZATION') {
     // The core may record why the wallet is still pending; 1145 is "processing", 1143 "payer confirming".
-    const reason = (attempt.wallet as { pendingReason?: string } | null)?.pendingReason;
+    const reason = attempt.wallet?.pendingReason;
     return reason === 'processing' ? { respcd: '1145', errmsg: 'processing' } : { respcd: '1143', errmsg: 'waiting for the payer to confirm' };
   }
   return { respcd: '1143', errmsg: 'not paid yet' };

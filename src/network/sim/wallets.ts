@@ -45,6 +45,7 @@ function sdkParams(wallet: WalletKind, token: string, shopper: Money, now: numbe
 interface PendingCharge {
   readyAt: number;
   walletKind: WalletKind;
+  reason: 'payer_confirming' | 'processing';
 }
 
 export class SimWallets implements Wallets {
@@ -64,13 +65,13 @@ export class SimWallets implements Wallets {
     const outcome = PAYMENT_CODE_OUTCOMES.find((o) => req.code.endsWith(o.suffix));
     if (!outcome) return { outcome: 'paid', wallet: kind, walletTransactionId: randomUUID().replace(/-/g, '') };
     if (outcome.result === 'declined') return { outcome: 'declined', failureCode: outcome.failureCode! };
-    this.pending.set(req.reference, { readyAt: this.opts.now() + outcome.confirmAfterSeconds! * 1000, walletKind: kind });
+    this.pending.set(req.reference, { readyAt: this.opts.now() + outcome.confirmAfterSeconds! * 1000, walletKind: kind, reason: outcome.pendingReason! });
     return { outcome: 'pending', wallet: kind, reason: outcome.pendingReason! };
   }
 
   async settle(reference: string, now: number): Promise<PaymentCodeResult | null> {
     const p = this.pending.get(reference);
-    if (p && now < p.readyAt) return { outcome: 'pending', wallet: p.walletKind, reason: 'payer_confirming' };
+    if (p && now < p.readyAt) return { outcome: 'pending', wallet: p.walletKind, reason: p.reason };
     this.pending.delete(reference);
     return { outcome: 'paid', wallet: p?.walletKind ?? 'alipaycn', walletTransactionId: randomUUID().replace(/-/g, '') };
   }
