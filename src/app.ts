@@ -65,7 +65,6 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
 
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
-  const fx = new SimFxRates(config.fxRates);
   const payments = new PaymentsService({
     store: paymentsStore(store),
     clock,
@@ -73,7 +72,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     cardNetwork: new SimCardNetwork(),
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     wallets: new SimWallets({ payUrl: (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`, now: () => clock.now() }),
-    fx,
+    fx: new SimFxRates(config.fxRates),
     vault: new SecretBox(config.encryptionKey),
     fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
     logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
@@ -111,7 +110,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
-  await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), fx, clock, ids });
+  await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments);

@@ -5,10 +5,9 @@ import type { Clock } from '../../core/clock.ts';
 import { isDomainError } from '../../core/errors.ts';
 import type { IdGenerator } from '../../core/ids.ts';
 import type { Merchant } from '../../core/merchants/merchants.ts';
-import { shopperCharge, walletOfPaymentCode } from '../../core/payments/methods.ts';
+import { walletOfPaymentCode } from '../../core/payments/methods.ts';
 import type { CreateIntentInput, IntentView, PaymentsService } from '../../core/payments/service.ts';
 import type { Refund } from '../../core/payments/types.ts';
-import type { FxRates } from '../../core/ports.ts';
 import type { ReferenceRepository } from '../../store/references-repo.ts';
 import { paramError, QfError, RESPCD, type Respcd } from './errors.ts';
 import { CARD_PAY_TYPES, PAY_TYPES, QFPAY_CURRENCIES, walletFor } from './pay-types.ts';
@@ -36,7 +35,6 @@ import {
 export interface QfpayDeps {
   payments: PaymentsService;
   references: ReferenceRepository;
-  fx: FxRates;
   clock: Clock;
   ids: IdGenerator;
 }
@@ -229,13 +227,6 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
     }
     const chargedWallet = kind ?? walletOfPaymentCode(paymentCode!);
     if (!chargedWallet) throw new QfError('1202', 'auth_code does not belong to a supported wallet');
-    // What the wallet charges the shopper must be computable before anything is recorded.
-    try {
-      shopperCharge(chargedWallet, { amount, currency }, deps.fx);
-    } catch (e) {
-      if (isDomainError(e)) throw paramError(e.message);
-      throw e;
-    }
 
     const merchantId = req.qf.merchant.id;
     const meta: QfOrderMeta = { pay_type: code, txdtm, ...(udid ? { udid } : {}), ...(goodsName ? { goods_name: goodsName } : {}) };
