@@ -29,7 +29,7 @@ export function page(title: string, body: string, opts: PageOptions = {}): strin
   section { padding: 1.25rem 1.5rem 1.5rem; }
   dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .5rem 1rem; margin: 1.1rem 0 0; font-size: .95rem; }
   dt { color: #5b6478; white-space: nowrap; }
-  dd { margin: 0; font-weight: 600; text-align: right; overflow-wrap: anywhere; }
+  dd { margin: 0; font-weight: 600; text-align: right; overflow-wrap: break-word; }
   dd code { display: block; font: .72rem ui-monospace, SFMono-Regular, Menlo, monospace; color: #8a93a6; font-weight: 400; margin-top: .1rem; }
   .total { text-align: center; margin: .25rem 0 0; }
   .total .big { font-size: 2rem; font-weight: 700; letter-spacing: -.01em; }
@@ -37,8 +37,8 @@ export function page(title: string, body: string, opts: PageOptions = {}): strin
   .qr { display: block; margin: 1.1rem auto .4rem; border: 1px solid #e4e7ee; border-radius: .6rem; padding: .4rem; background: #fff; }
   .qr.dim { opacity: .25; filter: grayscale(1); }
   .hint { text-align: center; font-size: .9rem; }
-  .actions { display: flex; gap: .6rem; margin-top: 1.4rem; }
-  .actions form { flex: 1; margin: 0; }
+  .actions { display: flex; flex-wrap: wrap; gap: .6rem; margin-top: 1.4rem; }
+  .actions form { flex: 1 1 10rem; min-width: 0; margin: 0; }
   form { display: inline-block; margin: 1.5rem .5rem 0 0; }
   button { font: inherit; font-size: 1rem; font-weight: 600; width: 100%; padding: .75rem 1rem; border-radius: .55rem; border: 0; background: var(--accent); color: #fff; cursor: pointer; }
   button.secondary { background: #e9ecf2; color: #1d2433; }

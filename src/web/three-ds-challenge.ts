@@ -11,6 +11,10 @@ import { escapeHtml, page } from './layout.ts';
 
 export const CHALLENGE_PATH = '/3ds/challenge';
 
+const NETWORK_NAMES: Record<string, string> = {
+  visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', unionpay: 'UnionPay', jcb: 'JCB', discover: 'Discover', diners: 'Diners Club',
+};
+
 export function returnTo(returnUrl: string | null, intentId: string, status: string): string | null {
   if (!returnUrl) return null;
   try {
@@ -40,7 +44,7 @@ export async function threeDSChallengePages(app: FastifyInstance, payments: Paym
       <dl>
         <dt>Merchant reference</dt><dd>${escapeHtml(intent.merchantOrderId ?? intent.id)}</dd>
         <dt>Amount</dt><dd id="amount">${escapeHtml(formatFixed(intent.amount, intent.currency))} ${escapeHtml(intent.currency)}</dd>
-        <dt>Card</dt><dd>${escapeHtml(card.network)} ending in ${escapeHtml(card.last4)}</dd>
+        <dt>Card</dt><dd>${escapeHtml(NETWORK_NAMES[card.network] ?? card.network)} ending in ${escapeHtml(card.last4)}</dd>
       </dl>
       <div class="actions">
         <form method="post" action="${action}">

@@ -8,6 +8,12 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 export async function openPostgresStore(url: string, poolSize = 16): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle connection the server drops (restart, failover, admin kill) is
+  // replaced on next use; without a listener it would crash the process.
+  let closing = false;
+  pool.on('error', (err) => {
+    if (!closing) process.emitWarning(`idle PostgreSQL connection lost: ${err.message}`);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Several API nodes may start together: one migrates, the others wait on the lock.
   await db.connection().execute(async (conn) => {
@@ -23,6 +29,9 @@ export async function openPostgresStore(url: string, poolSize = 16): Promise<Sto
     read: db,
     rowLocks: true,
     unit: (fn) => db.transaction().execute(fn),
-    close: () => db.destroy(),
+    close: () => {
+      closing = true;
+      return db.destroy();
+    },
   };
 }
