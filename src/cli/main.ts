@@ -15,7 +15,7 @@ import { openStore } from '../store/store.ts';
 
 const USAGE = `usage:
   polypay start [--port N] [--host H] [--data-dir DIR]
-  polypay merchant create --name NAME [--webhook-url URL] [--json]`;
+  polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--json]`;
 
 const DEMO_FILE = 'demo-merchant.json';
 
@@ -67,7 +67,13 @@ async function start(args: string[]): Promise<number> {
 async function merchantCreate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { name: { type: 'string' }, 'webhook-url': { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } },
+    options: {
+      name: { type: 'string' },
+      'webhook-url': { type: 'string' },
+      parent: { type: 'string' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    },
   });
   if (!values.name) {
     process.stderr.write(`--name is required\n${USAGE}\n`);
@@ -87,7 +93,9 @@ async function merchantCreate(args: string[]): Promise<number> {
   try {
     const ids = new IdGenerator();
     const merchants = new MerchantService(merchantRepository(store), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair });
-    const created = await merchants.create({ name: values.name, webhookUrl: values['webhook-url'] ?? null });
+    const input = { name: values.name, webhookUrl: values['webhook-url'] ?? null };
+    // A sub-merchant (UQPAY x-on-behalf-of, QFPay mchid) acts through its parent's credentials.
+    const created = values.parent ? await merchants.createSubMerchant(values.parent, input) : await merchants.create(input);
     if (values.json) process.stdout.write(JSON.stringify(created) + '\n');
     else process.stdout.write(`merchant ${created.merchant_id} created\n${JSON.stringify(created, null, 2)}\n`);
     return 0;

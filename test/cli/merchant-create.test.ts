@@ -39,6 +39,21 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
     expect(merchant?.webhookUrl).toBe('http://127.0.0.1:9/hooks');
   });
 
+  it('creates a sub-merchant under --parent, usable through the parent (x-on-behalf-of)', async () => {
+    const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
+    const parent = JSON.parse((await run(process.execPath, [bin, 'merchant', 'create', '--name', 'Group', '--json'], { env })).stdout);
+    const sub = JSON.parse((await run(process.execPath, [bin, 'merchant', 'create', '--name', 'Branch', '--parent', parent.merchant_id, '--json'], { env })).stdout);
+    expect((await tp.platform.merchants.byId(sub.merchant_id))?.parentId).toBe(parent.merchant_id);
+    const token = await fetch(`${tp.baseUrl}/api/v1/connect/token`, {
+      method: 'POST',
+      headers: { 'x-client-id': parent.uqpay.client_id, 'x-api-key': parent.uqpay.api_key },
+    });
+    const { auth_token } = (await token.json()) as { auth_token: string };
+    const list = await fetch(`${tp.baseUrl}/api/v2/payment_intents`, { headers: { 'x-auth-token': `Bearer ${auth_token}`, 'x-on-behalf-of': sub.merchant_id } });
+    expect(list.status).toBe(200);
+    await expect(run(process.execPath, [bin, 'merchant', 'create', '--name', 'Orphan', '--parent', 'M404', '--json'], { env })).rejects.toMatchObject({ code: 1 });
+  });
+
   it('refuses a missing name with a usage message and exit code 2', async () => {
     const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
     await expect(run(process.execPath, [bin, 'merchant', 'create', '--json'], { env })).rejects.toMatchObject({ code: 2 });
