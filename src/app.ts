@@ -128,8 +128,14 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
 
   const timers: NodeJS.Timeout[] = [];
   let workersStarted = false;
+  // A background job never overlaps itself, and close() waits for the ones running.
+  const running = new Map<string, Promise<unknown>>();
   const guard = (name: string, fn: () => Promise<unknown>) => () => {
-    fn().catch((err) => http.log.error({ err }, `${name} failed`));
+    if (running.has(name)) return;
+    const job = fn()
+      .catch((err) => http.log.error({ err }, `${name} failed`))
+      .finally(() => running.delete(name));
+    running.set(name, job);
   };
 
   const platform: Platform = {
@@ -144,7 +150,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       if (workersStarted) return;
       workersStarted = true;
       relay.start(opts.relayIntervalMs ?? 250);
-      guard('recovery', () => payments.recoverInFlight(0))();
+      guard('startup recovery', () => payments.recoverInFlight(0))();
       timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('wallet settlement', () => payments.settlePendingWallets()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), 30_000));
@@ -162,8 +168,9 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     },
     async close() {
       for (const t of timers) clearInterval(t);
+      await http.close(); // stops accepting, lets requests in flight finish
+      await Promise.allSettled(running.values());
       await relay.stop();
-      await http.close();
       await store.close();
     },
   };
