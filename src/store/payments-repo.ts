@@ -13,6 +13,7 @@ import type {
   RefundFilter,
 } from '../core/payments/repository.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
+import { insertRow, insertRows, selectRow, updateRow } from './compiled.ts';
 import type { PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
 
@@ -166,15 +167,15 @@ function toRefund(r: Selectable<RefundTable>): Refund {
 class Tx implements PaymentsTx {
   constructor(private readonly db: Db, private readonly rowLocks: boolean) {}
 
+  // The statements of the payment path go through compiled.ts: built and compiled once, not per call.
+
   async intent(merchantId: string, id: string, lock = false) {
-    let q = this.db.selectFrom('payment_intents').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId);
-    if (lock && this.rowLocks) q = q.forUpdate();
-    const r = await q.executeTakeFirst();
+    const r = await selectRow<Selectable<PaymentIntentTable>>(this.db, 'payment_intents', { id, merchant_id: merchantId }, lock && this.rowLocks);
     return r ? toIntent(r) : null;
   }
 
   async attempt(merchantId: string, id: string) {
-    const r = await this.db.selectFrom('payment_attempts').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId).executeTakeFirst();
+    const r = await selectRow<Selectable<PaymentAttemptTable>>(this.db, 'payment_attempts', { id, merchant_id: merchantId });
     return r ? toAttempt(r) : null;
   }
 
@@ -194,21 +195,21 @@ class Tx implements PaymentsTx {
   }
 
   async insertIntent(intent: PaymentIntent) {
-    await this.db.insertInto('payment_intents').values(intentRow(intent)).execute();
+    await insertRow(this.db, 'payment_intents', intentRow(intent));
   }
 
   async updateIntent(intent: PaymentIntent) {
     const { id, merchant_id, created_at, ...rest } = intentRow(intent);
-    await this.db.updateTable('payment_intents').set(rest).where('id', '=', id).execute();
+    await updateRow(this.db, 'payment_intents', rest, { id });
   }
 
   async insertAttempt(attempt: PaymentAttempt) {
-    await this.db.insertInto('payment_attempts').values(attemptRow(attempt)).execute();
+    await insertRow(this.db, 'payment_attempts', attemptRow(attempt));
   }
 
   async updateAttempt(attempt: PaymentAttempt) {
     const { id, merchant_id, intent_id, created_at, ...rest } = attemptRow(attempt);
-    await this.db.updateTable('payment_attempts').set(rest).where('id', '=', id).execute();
+    await updateRow(this.db, 'payment_attempts', rest, { id });
   }
 
   async insertRefund(refund: Refund) {
@@ -224,37 +225,35 @@ class Tx implements PaymentsTx {
   }
 
   async post(journal: Journal, now: number) {
-    await this.db
-      .insertInto('ledger_entries')
-      .values(
-        journal.entries.map((e) => ({
-          journal_id: journal.id,
-          merchant_id: journal.merchantId,
-          account: e.account,
-          currency: e.currency,
-          amount: e.amount,
-          source_id: journal.sourceId,
-          created_at: now,
-        })),
-      )
-      .execute();
+    await insertRows(
+      this.db,
+      'ledger_entries',
+      journal.entries.map((e) => ({
+        journal_id: journal.id,
+        merchant_id: journal.merchantId,
+        account: e.account,
+        currency: e.currency,
+        amount: e.amount,
+        source_id: journal.sourceId,
+        created_at: now,
+      })),
+    );
   }
 
   async appendEvents(events: DomainEvent[]) {
     if (events.length === 0) return;
-    await this.db
-      .insertInto('events')
-      .values(
-        events.map((e) => ({
-          id: e.id,
-          merchant_id: e.merchantId,
-          type: e.type,
-          source_id: e.sourceId,
-          payload: JSON.stringify(e.payload),
-          created_at: e.createdAt,
-        })),
-      )
-      .execute();
+    await insertRows(
+      this.db,
+      'events',
+      events.map((e) => ({
+        id: e.id,
+        merchant_id: e.merchantId,
+        type: e.type,
+        source_id: e.sourceId,
+        payload: JSON.stringify(e.payload),
+        created_at: e.createdAt,
+      })),
+    );
     // Plan the deliveries in the same transaction: each event goes, in the
     // dialect its intent came through, to the intent's notify URL or else the
     // merchant's webhook URL. The relay sends them after commit.
