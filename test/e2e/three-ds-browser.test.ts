@@ -3,62 +3,21 @@
  * what is being paid, the buttons settle the payment, and the browser ends up
  * on the merchant's return_url.
  */
-import http from 'node:http';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BROWSER_SKIP_REASON, launchBrowser } from '../support/browser.ts';
-import { intentBody, seedCard, startPlatform, UqpayClient, type TestPlatform } from '../support/platform.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BROWSER_SKIP_REASON, screenshot, useBrowserShop, type MerchantSite } from '../support/browser.ts';
+import { intentBody, seedCard, type UqpayClient } from '../support/platform.ts';
 
 const CHALLENGE_CARD = '4000002500003155';
 
-/** The merchant's site the shopper returns to: answers every GET with a small page and records what arrived. */
-class ReturnSite {
-  readonly visits: URL[] = [];
-  url = '';
-  private server = http.createServer((req, res) => {
-    const u = new URL(req.url ?? '/', this.url);
-    if (u.pathname === '/return') this.visits.push(u);
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>Merchant</title><h1 id="back">Back at the merchant</h1>');
-  });
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
-    return this;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted 3DS challenge page in a browser', () => {
-  let tp: TestPlatform;
   let merchant: UqpayClient;
-  let site: ReturnSite;
-  let browser: Browser;
+  /** The merchant's site the shopper returns to. */
+  let site: MerchantSite;
   let page: Page;
-
-  beforeAll(async () => {
-    tp = await startPlatform('sqlite');
-    merchant = await UqpayClient.create(tp, { name: 'Browser Shop' });
-    site = await new ReturnSite().start();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await tp?.close();
-  });
-  beforeEach(async () => {
-    page = await browser.newPage();
-  });
-  afterEach(async () => {
-    await page?.close();
-  });
+  const shop = useBrowserShop('Browser Shop');
+  beforeAll(() => void ({ merchant, site } = shop));
+  beforeEach(() => void ({ page } = shop));
 
   /** A payment with the challenge card, waiting on the shopper; returns its intent and challenge URL. */
   async function challengedPayment(): Promise<{ id: string; attemptId: string; url: string; returnUrl: string }> {
@@ -85,9 +44,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted 3DS challenge page in a br
     expect(text).toContain('8.98 SGD');
     expect(text).toContain(CHALLENGE_CARD.slice(-4));
     expect(text).not.toContain(CHALLENGE_CARD); // never the full PAN
-    // POLYPAY_E2E_SCREENSHOT_DIR=/some/dir keeps a picture of the page for a look by eye.
-    const shots = process.env.POLYPAY_E2E_SCREENSHOT_DIR;
-    if (shots) await page.screenshot({ path: path.join(shots, 'three-ds-challenge.png'), fullPage: true });
+    await screenshot(page, 'three-ds-challenge');
   }
 
   it('completing the challenge pays and lands on the return_url', async () => {

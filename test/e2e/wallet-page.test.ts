@@ -5,73 +5,21 @@
  * merchant's return_url, a merchant page can embed qr_code_url as an image,
  * and an expired QR code says so.
  */
-import http from 'node:http';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import QRCode from 'qrcode';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BROWSER_SKIP_REASON, launchBrowser } from '../support/browser.ts';
-import { intentBody, simPost, startPlatform, UqpayClient, type TestPlatform } from '../support/platform.ts';
-
-/** The merchant's site: the return page, and a checkout page that embeds a QR image by URL. */
-class MerchantSite {
-  readonly visits: URL[] = [];
-  qrImageUrl = '';
-  url = '';
-  private server = http.createServer((req, res) => {
-    const u = new URL(req.url ?? '/', this.url);
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    if (u.pathname === '/checkout') {
-      res.end(`<!doctype html><title>Checkout</title><h1>Scan to pay</h1><img id="merchant-qr" src="${this.qrImageUrl}" alt="QR">`);
-      return;
-    }
-    if (u.pathname === '/return') this.visits.push(u);
-    res.end('<!doctype html><title>Merchant</title><h1 id="back">Back at the merchant</h1>');
-  });
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
-    return this;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** POLYPAY_E2E_SCREENSHOT_DIR=/some/dir keeps pictures of the pages for a look by eye. */
-async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = process.env.POLYPAY_E2E_SCREENSHOT_DIR;
-  if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
-}
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BROWSER_SKIP_REASON, screenshot, useBrowserShop, type MerchantSite } from '../support/browser.ts';
+import { intentBody, simPost, type TestPlatform, type UqpayClient } from '../support/platform.ts';
 
 describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted wallet pay page in a browser', () => {
   let tp: TestPlatform;
   let merchant: UqpayClient;
   let site: MerchantSite;
-  let browser: Browser;
   let page: Page;
-
-  beforeAll(async () => {
-    tp = await startPlatform('sqlite');
-    merchant = await UqpayClient.create(tp, { name: 'Browser Wallet Shop' });
-    site = await new MerchantSite().start();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-    await tp?.close();
-  });
-  beforeEach(async () => {
-    // A phone-sized window: where a shopper meets a wallet page.
-    page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  });
-  afterEach(async () => {
-    await page?.close();
-  });
+  // A phone-sized window: where a shopper meets a wallet page.
+  const shop = useBrowserShop('Browser Wallet Shop', { viewport: { width: 390, height: 844 } });
+  beforeAll(() => void ({ tp, merchant, site } = shop));
+  beforeEach(() => void ({ page } = shop));
 
   async function qrPayment(type: string, overrides: Record<string, unknown> = {}) {
     const r = await merchant.post('/v2/payment_intents/create', {

@@ -5,7 +5,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachBackend, intentBody, seedCard, simPost, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
+import { describeEachBackend, intentBody, readReply, seedCard, simPost, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
 
 function decodeSegment(segment: string): any {
   return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
@@ -27,15 +27,7 @@ describeEachBackend('UQPAY authentication', (backend) => {
   let other: UqpayClient;
 
   async function tokenRequest(headers: Record<string, string>, body?: string): Promise<Reply> {
-    const r = await fetch(`${tp.baseUrl}/api/v1/connect/token`, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
-    const text = await r.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    return { status: r.status, body: parsed, text, headers: r.headers };
+    return readReply(await fetch(`${tp.baseUrl}/api/v1/connect/token`, { method: 'POST', headers, ...(body === undefined ? {} : { body }) }));
   }
 
   /** A GET as the SDK sends it, with x-auth-token set to exactly `authToken` (or left out). */

@@ -7,13 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
-import { createPgDatabase, describeEachBackend, intentBody, PG_SKIP_REASON, seedCard, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
+import { createPgDatabase, describeEachBackend, freePort, intentBody, PG_SKIP_REASON, seedCard, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
 
 const N = 20;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -169,14 +168,6 @@ describeEachBackend('UQPAY concurrent operations on one intent', (backend) => {
 });
 
 // ---- two server processes on one PostgreSQL database ----------------------
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Node {
   baseUrl: string;

@@ -4,27 +4,19 @@
  * sub-merchants by mchid, the daily bill, and notification retries until the
  * merchant answers SUCCESS.
  */
-import { createHash } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
 import { QFPAY_RETRY_DELAYS_MS } from '../../src/dialects/qfpay/notifications.ts';
 import { QfpayClient, txdtm, type QfReply } from '../clients/qfpay-client.mts';
-import { NotifyReceiver } from '../clients/qfpay-notify-receiver.mts';
-import { describeEachBackend, simPost, startPlatform, type TestPlatform } from '../support/platform.ts';
-
-const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex').toUpperCase();
+import { advanceClock, describeEachBackend, simPost, type TestPlatform } from '../support/platform.ts';
+import { md5, NotifyReceiver, useQfpayShop } from '../support/qfpay.ts';
 
 function expectRespcd(r: QfReply, respcd: string): void {
   expect(r.status, r.text).toBe(200);
   expect(r.body.respcd, r.text).toBe(respcd);
   expect(r.body.resperr).toBeTruthy();
   expect(typeof r.body.respmsg).toBe('string');
-}
-
-async function advance(tp: TestPlatform, seconds: number): Promise<void> {
-  const r = await simPost(tp.baseUrl, '/clock/advance', { seconds });
-  expect(r.status, r.text).toBe(200);
 }
 
 /** A paid CPM order (Alipay, HKD). */
@@ -39,17 +31,8 @@ describeEachBackend('QFPay orders', (backend) => {
   let hooks: NotifyReceiver;
   let creds: IssuedCredentials;
   let qf: QfpayClient;
-
-  beforeAll(async () => {
-    tp = await startPlatform(backend);
-    hooks = await new NotifyReceiver().start();
-    creds = await tp.platform.merchants.create({ name: 'QFPay Orders', webhookUrl: hooks.url });
-    qf = new QfpayClient(tp.baseUrl, creds.qfpay);
-  });
-  afterAll(async () => {
-    await tp?.close();
-    await hooks?.close();
-  });
+  const shop = useQfpayShop(backend, 'QFPay Orders');
+  beforeAll(() => void ({ tp, hooks, creds, qf } = shop));
 
   it('out_trade_no is unique per merchant across payments and refunds, also under concurrency', async () => {
     const syssn = await paidOrder(qf, 'DUP-1');
@@ -221,14 +204,14 @@ describeEachBackend('QFPay orders', (backend) => {
       picky.answers = [[500, 'error'], [200, 'ok'], [200, 'SUCCESS']];
       const syssn = await paidOrder(client, 'RETRY-1');
       await picky.waitFor((all) => all.length === 1);
-      await advance(tp, 119);
+      await advanceClock(tp, 119);
       await new Promise((r) => setTimeout(r, 300));
       expect(picky.received).toHaveLength(1);
-      await advance(tp, 2);
+      await advanceClock(tp, 2);
       await picky.waitFor((all) => all.length === 2);
-      await advance(tp, 601);
+      await advanceClock(tp, 601);
       await picky.waitFor((all) => all.length === 3);
-      await advance(tp, 3601);
+      await advanceClock(tp, 3601);
       await new Promise((r) => setTimeout(r, 300));
       expect(picky.received).toHaveLength(3);
       expect(new Set(picky.received.map((n) => n.raw)).size).toBe(1);
@@ -251,15 +234,15 @@ describeEachBackend('QFPay orders', (backend) => {
     const r = await qf.pay({ pay_type: '800101', expired_time: '5', out_trade_no: 'EXP-5' });
     const thirty = await qf.pay({ pay_type: '800101', out_trade_no: 'EXP-30' });
     const paid = await paidOrder(qf, 'EXP-PAID');
-    await advance(tp, 299);
+    await advanceClock(tp, 299);
     expect((await qf.query({ syssn: r.body.syssn })).body.data[0].respcd).toBe('1143');
-    await advance(tp, 2);
+    await advanceClock(tp, 2);
     expect((await qf.query({ syssn: r.body.syssn })).body.data[0]).toMatchObject({ respcd: '1181' });
     expect((await qf.query({ syssn: thirty.body.syssn })).body.data[0].respcd).toBe('1143');
     const scan = await simPost(tp.baseUrl, '/wallet/scan', { code: r.body.qrcode, action: 'pay' });
     expect(scan.status).not.toBe(200);
     expectRespcd(await qf.post('/trade/v1/close', { syssn: r.body.syssn }), '1181');
-    await advance(tp, 26 * 3600);
+    await advanceClock(tp, 26 * 3600);
     expect((await qf.query({ syssn: thirty.body.syssn })).body.data[0].respcd).toBe('1181');
     expectRespcd(await qf.post('/trade/v1/reversal', { syssn: paid }), '1260');
     expect((await qf.refund({ syssn: paid, txamt: '1000' })).body.respcd).toBe('0000');

@@ -4,20 +4,17 @@
  * pages, JSAPI / in-app / mini-program parameters), the query, and signed
  * notifications in Python's json.dumps layout.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
 import { qfSign, QfpayClient, txdtm, type QfReply } from '../clients/qfpay-client.mts';
-import { NotifyReceiver, type ReceivedNotification } from '../clients/qfpay-notify-receiver.mts';
-import { describeEachBackend, simPost, startPlatform, type TestPlatform } from '../support/platform.ts';
+import { describeEachBackend, simPost, type TestPlatform } from '../support/platform.ts';
+import { md5, useQfpayShop, type NotifyReceiver, type ReceivedNotification } from '../support/qfpay.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const vectors = JSON.parse(readFileSync(path.resolve(repoRoot, '..', 'shared', 'vectors', 'signatures.json'), 'utf8')).qfpay;
-
-const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex').toUpperCase();
 
 /** The layout of Python's json.dumps for a flat object of strings (ensure_ascii escapes). */
 function pythonLayout(obj: Record<string, string>): string {
@@ -55,17 +52,8 @@ describeEachBackend('QFPay payments', (backend) => {
   let hooks: NotifyReceiver;
   let creds: IssuedCredentials;
   let qf: QfpayClient;
-
-  beforeAll(async () => {
-    tp = await startPlatform(backend);
-    hooks = await new NotifyReceiver().start();
-    creds = await tp.platform.merchants.create({ name: 'QFPay Shop', webhookUrl: hooks.url });
-    qf = new QfpayClient(tp.baseUrl, creds.qfpay);
-  });
-  afterAll(async () => {
-    await tp?.close();
-    await hooks?.close();
-  });
+  const shop = useQfpayShop(backend, 'QFPay Shop');
+  beforeAll(() => void ({ tp, hooks, creds, qf } = shop));
 
   it('verifies the published signature vectors over HTTP: MD5 and SHA256, either case; anything else is 1108', async () => {
     // A merchant whose client key and sub-merchant are those of the vector.

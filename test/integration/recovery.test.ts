@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { paymentsStore } from '../../src/store/payments-repo.ts';
-import { createPgDatabase, describeEachBackend, intentBody, startPlatform, UqpayClient, type TestPlatform } from '../support/platform.ts';
+import { createPgDatabase, describeEachBackend, intentBody, startPlatform, strandAttempt, UqpayClient, type TestPlatform } from '../support/platform.ts';
 
 describeEachBackend('recovery of work a crash left in flight', (backend) => {
   let tp: TestPlatform;
@@ -28,19 +27,9 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
     const created = await merchant.post('/v2/payment_intents/create', intentBody());
     const id = created.body.payment_intent_id;
     // The crash: the first unit committed (attempt INITIATED, intent PENDING), the network was never asked.
-    const store = paymentsStore(tp.platform.store);
-    const merchantId = merchant.credentials.merchant_id;
-    await store.unit(async (tx) => {
-      const intent = (await tx.intent(merchantId, id))!;
-      const now = intent.createdAt;
-      await tx.insertAttempt({
-        id: 'PA1000000000000000001', intentId: id, merchantId: intent.merchantId, amount: intent.amount, currency: intent.currency,
-        status: 'INITIATED', capturedAmount: 0, refundedAmount: 0, autoCapture: true,
-        paymentMethod: { type: 'card', card: { bin: '424242', last4: '4242', network: 'visa', expiryMonth: 12, expiryYear: 2099, fingerprint: 'f', threeDsAction: 'skip_3ds' } },
-        failureCode: null, authCode: null, rrn: null, arn: null, adviceCode: null, authentication: null, threeDSChallengeId: null,
-        walletToken: null, wallet: null, cancellationReason: null, completeTime: null, createdAt: now, updatedAt: now,
-      });
-      await tx.updateIntent({ ...intent, status: 'PENDING', latestAttemptId: 'PA1000000000000000001' });
+    await strandAttempt(tp, merchant.credentials.merchant_id, id, 'PA1000000000000000001', {
+      type: 'card',
+      card: { bin: '424242', last4: '4242', network: 'visa', expiryMonth: 12, expiryYear: 2099, fingerprint: 'f', threeDsAction: 'skip_3ds' },
     });
     expect((await merchant.get(`/v2/payment_intents/${id}`)).body.intent_status).toBe('PENDING');
     const cancel = await merchant.post(`/v2/payment_intents/${id}/cancel`, { cancellation_reason: 'duplicate' });

@@ -5,14 +5,15 @@
  * platform restarts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/dialects/uqpay/webhook-signature.ts';
 import {
+  advanceClock,
   createPgDatabase,
   describeEachBackend,
+  freePort,
   intentBody,
   seedCard,
   simPost,
@@ -37,35 +38,6 @@ function expectSigned(hook: ReceivedWebhook, secret: string): void {
   expect(hook.body).toMatchObject({ version: 'V1.6.0', event_name: 'ACQUIRING' });
   expect(hook.body.event_id).toMatch(UUID);
   expect(typeof hook.body.source_id).toBe('string');
-}
-
-async function advance(tp: TestPlatform, seconds: number): Promise<void> {
-  const r = await simPost(tp.baseUrl, '/clock/advance', { seconds });
-  expect(r.status, r.text).toBe(200);
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A webhook endpoint on a chosen port (the harness's receiver picks its own). */
-async function receiverOn(port: number): Promise<{ received: ReceivedWebhook[]; close(): Promise<void> }> {
-  const received: ReceivedWebhook[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      received.push({ headers: req.headers, raw, body: JSON.parse(raw) });
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
@@ -116,7 +88,7 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
     const challengeUrl: string = challenged.next_action.redirect_to_url.url;
 
     // 28 minutes: nothing expires yet.
-    await advance(tp, 1680);
+    await advanceClock(tp, 1680);
     await sleep(300);
     for (const i of [unpaid, challenged, declined]) {
       const r = await merchant.get(`/v2/payment_intents/${i.payment_intent_id}`);
@@ -125,7 +97,7 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
     expect(hooks.ofType('acquiring.payment_intent.failed')).toHaveLength(0);
 
     // Past 30 minutes from creation.
-    await advance(tp, 121);
+    await advanceClock(tp, 121);
     await merchant.authenticate(); // the old token expired with the same jump
     const failedIds = [unpaid, challenged, declined].map((i) => i.payment_intent_id);
     for (const id of failedIds) {
@@ -169,21 +141,21 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
     await sleep(250);
     expect(hooks.received).toHaveLength(1);
 
-    await advance(tp, 15);
+    await advanceClock(tp, 15);
     await sleep(250);
     expect(hooks.received).toHaveLength(1);
-    await advance(tp, 2); // 17 s after the first try
+    await advanceClock(tp, 2); // 17 s after the first try
     await hooks.waitFor((w) => w.length === 2);
     await sleep(250);
     expect(hooks.received).toHaveLength(2);
 
-    await advance(tp, 30);
+    await advanceClock(tp, 30);
     await sleep(250);
     expect(hooks.received).toHaveLength(2);
-    await advance(tp, 3); // 33 s after the second try
+    await advanceClock(tp, 3); // 33 s after the second try
     await hooks.waitFor((w) => w.length === 3);
 
-    await advance(tp, 600); // acknowledged: nothing more comes
+    await advanceClock(tp, 600); // acknowledged: nothing more comes
     await sleep(250);
     expect(hooks.received).toHaveLength(3);
 
@@ -252,7 +224,7 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
     const db = backend === 'postgres' ? await createPgDatabase() : null;
     let first: TestPlatform | null = null;
     let second: TestPlatform | null = null;
-    let receiver: Awaited<ReturnType<typeof receiverOn>> | null = null;
+    let receiver: WebhookReceiver | null = null;
     try {
       const port = await freePort(); // nothing listens there yet
       first = await startPlatform(backend, { dataDir, databaseUrl: db?.url });
@@ -270,7 +242,7 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
       await first.close();
       first = null;
 
-      receiver = await receiverOn(port);
+      receiver = await new WebhookReceiver().start(port); // a webhook endpoint on the chosen port
       second = await startPlatform(backend, { dataDir, databaseUrl: db?.url });
       await sleep(300);
       expect(receiver.received).toHaveLength(0); // not due yet: the retry comes 16 s after the first try
@@ -281,7 +253,7 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
       expect(again.status, again.text).toBe(200);
       expect(again.body.intent_status).toBe('SUCCEEDED');
 
-      await advance(second, 17);
+      await advanceClock(second, 17);
       await until('webhooks after restart', () => receiver!.received.length >= 4);
       const types = receiver.received.map((w) => w.body.event_type).sort();
       expect(types).toEqual(

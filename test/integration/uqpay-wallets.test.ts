@@ -12,14 +12,15 @@ import { buildPlatform } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { verifyWebhook } from '../../src/dialects/uqpay/webhook-signature.ts';
 import { DEFAULT_CNY_RATES } from '../../src/network/sim/fx-rates.ts';
-import { paymentsStore } from '../../src/store/payments-repo.ts';
 import {
+  advanceClock,
   createPgDatabase,
   describeEachBackend,
   intentBody,
   seedCard,
   simPost,
   startPlatform,
+  strandAttempt,
   UqpayClient,
   WebhookReceiver,
   type Backend,
@@ -107,8 +108,7 @@ describeEachBackend('UQPAY wallet payments', (backend) => {
 
   /** Moves the platform clock and logs in again (tokens live 30 minutes of platform time). */
   async function advance(seconds: number): Promise<void> {
-    const r = await simPost(tp.baseUrl, '/clock/advance', { seconds });
-    expect(r.status).toBe(200);
+    await advanceClock(tp, seconds);
     for (const client of clients) await client.authenticate();
   }
 
@@ -731,19 +731,9 @@ describeEachBackend('UQPAY wallet payments across a restart', (backend: Backend)
   async function strandedAttempt(attemptId: string, flow: 'qrcode' | 'payment_code'): Promise<string> {
     const created = await merchant.post('/v2/payment_intents/create', intentBody({ amount: '3.00' }));
     const id: string = created.body.payment_intent_id;
-    const store = paymentsStore(tp.platform.store);
-    const merchantId = merchant.credentials.merchant_id;
-    await store.unit(async (tx) => {
-      const intent = (await tx.intent(merchantId, id))!;
-      const now = intent.createdAt;
-      await tx.insertAttempt({
-        id: attemptId, intentId: id, merchantId, amount: intent.amount, currency: intent.currency,
-        status: 'INITIATED', capturedAmount: 0, refundedAmount: 0, autoCapture: true,
-        paymentMethod: { type: 'wallet', wallet: { kind: 'alipaycn', flow, ...(flow === 'payment_code' ? { paymentCodeLast4: '1079' } : {}) } },
-        failureCode: null, authCode: null, rrn: null, arn: null, adviceCode: null, authentication: null, threeDSChallengeId: null,
-        walletToken: null, wallet: null, cancellationReason: null, completeTime: null, createdAt: now, updatedAt: now,
-      });
-      await tx.updateIntent({ ...intent, status: 'PENDING', latestAttemptId: attemptId });
+    await strandAttempt(tp, merchant.credentials.merchant_id, id, attemptId, {
+      type: 'wallet',
+      wallet: { kind: 'alipaycn', flow, ...(flow === 'payment_code' ? { paymentCodeLast4: '1079' } : {}) },
     });
     expect((await merchant.get(`/v2/payment_intents/${id}`)).body.intent_status).toBe('PENDING');
     return id;

@@ -5,14 +5,18 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { describe, expect } from 'vitest';
 import { buildPlatform, type Platform } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
+import type { StoredPaymentMethod } from '../../src/core/payments/types.ts';
+import { paymentsStore } from '../../src/store/payments-repo.ts';
+import { RecordingEndpoint, type ReceivedRequest } from './receiver.ts';
+
+export { freePort } from './receiver.ts';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -112,6 +116,18 @@ export async function startPlatform(backend: Backend, opts: { dataDir?: string; 
   };
 }
 
+/** A response as a Reply: the body parsed as JSON when it is JSON, else the text. */
+export async function readReply(r: Response): Promise<Reply> {
+  const text = await r.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body: parsed, text, headers: r.headers };
+}
+
 /** A merchant's UQPAY client: token handling and the headers the SDKs send. */
 export class UqpayClient {
   token = '';
@@ -146,14 +162,7 @@ export class UqpayClient {
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
-    const text = await r.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    return { status: r.status, body: parsed, text, headers: r.headers };
+    return readReply(r);
   }
 
   post(pathname: string, body?: unknown, headers?: Record<string, string>) {
@@ -203,56 +212,49 @@ export function intentBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export interface ReceivedWebhook {
-  headers: http.IncomingHttpHeaders;
-  raw: string;
-  body: any;
-}
+export type ReceivedWebhook = ReceivedRequest;
 
 /** A merchant's webhook endpoint on 127.0.0.1 that records what arrives. */
-export class WebhookReceiver {
-  readonly received: ReceivedWebhook[] = [];
+export class WebhookReceiver extends RecordingEndpoint {
   /** Status codes to answer with, in order; 200 once they run out. */
   responses: number[] = [];
-  private server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = raw;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        /* keep raw */
-      }
-      this.received.push({ headers: req.headers, raw, body });
-      res.statusCode = this.responses.shift() ?? 200;
-      res.end('ok');
-    });
-  });
-  url = '';
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/webhooks`;
-    return this;
+  constructor() {
+    super('/webhooks', 'webhooks', (w) => w.body?.event_type);
+  }
+
+  protected override nextAnswer(): [number, string] {
+    return [this.responses.shift() ?? 200, 'ok'];
   }
 
   ofType(type: string): ReceivedWebhook[] {
     return this.received.filter((w) => w.body?.event_type === type);
   }
+}
 
-  async waitFor(predicate: (w: ReceivedWebhook[]) => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate(this.received)) {
-      if (Date.now() > deadline) throw new Error(`webhooks not received in time; got ${this.received.map((w) => w.body?.event_type).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+/** Moves the sandbox clock of `tp` forward. */
+export async function advanceClock(tp: TestPlatform, seconds: number): Promise<void> {
+  const r = await simPost(tp.baseUrl, '/clock/advance', { seconds });
+  expect(r.status, r.text).toBe(200);
+}
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
+/**
+ * What a crash leaves behind: the first unit of a payment committed (attempt
+ * `attemptId` INITIATED, intent `intentId` PENDING), and nobody ever answered.
+ */
+export async function strandAttempt(tp: TestPlatform, merchantId: string, intentId: string, attemptId: string, paymentMethod: StoredPaymentMethod): Promise<void> {
+  await paymentsStore(tp.platform.store).unit(async (tx) => {
+    const intent = (await tx.intent(merchantId, intentId))!;
+    const now = intent.createdAt;
+    await tx.insertAttempt({
+      id: attemptId, intentId, merchantId: intent.merchantId, amount: intent.amount, currency: intent.currency,
+      status: 'INITIATED', capturedAmount: 0, refundedAmount: 0, autoCapture: true,
+      paymentMethod,
+      failureCode: null, authCode: null, rrn: null, arn: null, adviceCode: null, authentication: null, threeDSChallengeId: null,
+      walletToken: null, wallet: null, cancellationReason: null, completeTime: null, createdAt: now, updatedAt: now,
+    });
+    await tx.updateIntent({ ...intent, status: 'PENDING', latestAttemptId: attemptId });
+  });
 }
 
 export async function simPost(baseUrl: string, pathname: string, body: unknown): Promise<Reply> {
