@@ -32,6 +32,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
+import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'polypay.js');
@@ -52,38 +53,10 @@ const PG_ADMIN_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:
 const ONLY = process.env.BENCH_ONLY;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
-// ---- the request body: seed 000 (test/support/platform.ts seedCard/intentBody) -------------
+// ---- the request body: seed 000 ------------------------------------------------------------
 
 function seedBody(merchantOrderId: string) {
-  return {
-    amount: '8.98',
-    currency: 'SGD',
-    merchant_order_id: merchantOrderId,
-    description: 'Test payment',
-    metadata: {},
-    return_url: 'https://example.com/callback',
-    payment_method: {
-      type: 'card',
-      card: {
-        card_name: 'UQPAY',
-        card_number: '5346930100108117',
-        expiry_month: '12',
-        expiry_year: String(new Date().getUTCFullYear() + 2),
-        cvc: '811',
-        network: 'mastercard',
-        billing: {
-          first_name: 'UQPAY',
-          last_name: 'ACQ',
-          email: '[email protected]',
-          phone_number: '0524-91353515',
-          address: { country_code: 'SG', state: 'Singapore', city: 'Singapore', street: '444 Orchard Rd, Midpoint Orchard, Singapore', postcode: '924011' },
-        },
-        auto_capture: true,
-        authorization_type: 'authorization',
-        three_ds_action: 'skip_3ds',
-      },
-    },
-  };
+  return { ...intentBody({ merchant_order_id: merchantOrderId }), payment_method: seedCard() };
 }
 
 /** The body with a per-request order id spliced in (no JSON.stringify per request on the load side). */
