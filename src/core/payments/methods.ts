@@ -32,8 +32,8 @@ export interface WalletInput {
 
 export type PaymentMethodInput = { type: 'card'; card: CardInput } | { type: 'wallet'; wallet: WalletInput };
 
-/** Validated secrets that live only in memory for the length of a request. */
-export type MethodSecrets = { type: 'card'; card: CardDetails } | { type: 'wallet'; paymentCode?: string };
+/** The validated method, with the secrets that live only in memory for the length of a request. */
+export type MethodSecrets = { type: 'card'; card: CardDetails } | { type: 'wallet'; kind: WalletKind; paymentCode?: string };
 
 export function validateCard(input: CardInput, now: number): CardDetails {
   const number = input.number.replace(/[\s-]/g, '');
@@ -84,13 +84,14 @@ export function validateWallet(input: WalletInput): { kind: WalletKind; paymentC
 
 export function validateMethod(input: PaymentMethodInput, now: number): MethodSecrets {
   if (input.type === 'card') return { type: 'card', card: validateCard(input.card, now) };
-  const { paymentCode } = validateWallet(input.wallet);
-  return paymentCode ? { type: 'wallet', paymentCode } : { type: 'wallet' };
+  const { kind, paymentCode } = validateWallet(input.wallet);
+  return paymentCode ? { type: 'wallet', kind, paymentCode } : { type: 'wallet', kind };
 }
 
 export function storedMethod(input: PaymentMethodInput, secrets: MethodSecrets, fingerprintKey: Buffer): StoredPaymentMethod {
   if (input.type === 'wallet') {
-    const { kind, paymentCode } = validateWallet(input.wallet);
+    if (secrets.type !== 'wallet') throw new Error('wallet secrets expected');
+    const { kind, paymentCode } = secrets;
     return {
       type: 'wallet',
       wallet: {

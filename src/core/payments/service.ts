@@ -12,7 +12,7 @@ import { captureEntries, refundEntries } from '../ledger/journal.ts';
 import type { AuthorizationResult, CardDetails, CardNetwork, FxRates, PaymentCodeResult, ThreeDSData, ThreeDSServer, Wallets } from '../ports.ts';
 import type { SecretBox } from '../secret-box.ts';
 import * as machine from './machine.ts';
-import { shopperCharge, storedMethod, validateMethod, validateWallet, type MethodSecrets, type PaymentMethodInput } from './methods.ts';
+import { shopperCharge, storedMethod, validateMethod, type MethodSecrets, type PaymentMethodInput } from './methods.ts';
 import type {
   AttemptFilter,
   IntentFilter,
@@ -120,7 +120,6 @@ export class PaymentsService {
       updatedAt: now,
     };
     const createdT = machine.created(intent);
-    if (input.paymentMethod) this.assertWalletCanCharge(input.paymentMethod, intent);
     if (!input.paymentMethod || !secrets) {
       await this.deps.store.unit(async (tx) => {
         await tx.insertIntent(intent);
@@ -149,7 +148,6 @@ export class PaymentsService {
       const base = input.returnUrl ? { ...intent, returnUrl: input.returnUrl } : intent;
       const attempt = this.newAttempt(base, input.paymentMethod, secrets, now);
       const t = machine.beginAttempt(base, attempt, now);
-      this.assertWalletCanCharge(input.paymentMethod, base);
       await tx.insertAttempt(attempt);
       await tx.updateIntent(t.intent);
       await tx.appendEvents(this.events(t.emits, t.intent, attempt, null, now));
@@ -363,9 +361,9 @@ export class PaymentsService {
     if (attempt.paymentMethod.type !== 'wallet') return false;
     if (attempt.status === 'PENDING_AUTHORIZATION') return this.settleWalletAttempt(attempt);
     if (attempt.status !== 'INITIATED') return false;
-    const { kind, flow } = attempt.paymentMethod.wallet;
+    const { flow } = attempt.paymentMethod.wallet;
     try {
-      const charge = attempt.wallet ?? shopperCharge(kind, { amount: attempt.amount, currency: attempt.currency }, this.deps.fx);
+      const charge = attempt.wallet!;
       const result: PaymentCodeResult | null =
         flow === 'payment_code' ? await this.deps.wallets.settle(attempt.id, this.now) : { outcome: 'declined', failureCode: 'processing_error' };
       if (!result) return false;
@@ -556,7 +554,9 @@ export class PaymentsService {
       authentication: null,
       threeDSChallengeId: null,
       walletToken: null,
-      wallet: null,
+      // What the wallet will charge the shopper is priced now, before anything
+      // is stored: a charge the FX table cannot price is refused up front.
+      wallet: secrets.type === 'wallet' ? shopperCharge(secrets.kind, { amount: intent.amount, currency: intent.currency }, this.deps.fx) : null,
       cancellationReason: null,
       completeTime: null,
       createdAt: now,
@@ -570,12 +570,6 @@ export class PaymentsService {
    * Checked before anything is stored, so a refused request leaves no intent
    * stuck PENDING behind it.
    */
-  private assertWalletCanCharge(method: PaymentMethodInput, intent: PaymentIntent): void {
-    if (method.type !== 'wallet') return;
-    const { kind } = validateWallet(method.wallet);
-    shopperCharge(kind, { amount: intent.amount, currency: intent.currency }, this.deps.fx);
-  }
-
   /** After the attempt is recorded: ask the outside world, then record its answer. */
   private proceed(intent: PaymentIntent, attempt: PaymentAttempt, method: PaymentMethodInput, secrets: MethodSecrets): Promise<IntentView> {
     if (method.type === 'card' && secrets.type === 'card') {
@@ -616,7 +610,7 @@ export class PaymentsService {
     if (attempt.paymentMethod.type !== 'wallet') throw new Error('wallet attempt expected');
     const { kind, flow } = attempt.paymentMethod.wallet;
     const amount = { amount: attempt.amount, currency: attempt.currency };
-    const charge = shopperCharge(kind, amount, this.deps.fx);
+    const charge = attempt.wallet!;
     const shopperAmount = { amount: charge.shopperAmount, currency: charge.shopperCurrency };
     if (flow === 'payment_code') {
       const result = await this.deps.wallets.chargePaymentCode({ reference: attempt.id, merchantId: intent.merchantId, wallet: kind, code: paymentCode!, amount, shopperAmount });
