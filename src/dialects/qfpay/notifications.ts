@@ -23,53 +23,58 @@ export function notificationBody(type: string, payload: PaymentEventPayload, mch
   if (!intent || !isQfOrder(intent)) return null;
   const view = { intent, attempt };
   const order = orderFields(view);
+  // Both kinds share one layout: the order's fields, with the transaction's own in between.
+  const body = (own: Record<'sysdtm' | 'paydtm' | 'txcurrcd' | 'txdtm' | 'txamt' | 'out_trade_no' | 'syssn' | 'notify_type', string>, refundFees: Record<string, string>) => ({
+    status: '1',
+    pay_type: order.pay_type!,
+    sysdtm: own.sysdtm,
+    paydtm: own.paydtm,
+    txcurrcd: own.txcurrcd,
+    txdtm: own.txdtm,
+    txamt: own.txamt,
+    out_trade_no: own.out_trade_no,
+    syssn: own.syssn,
+    cancel: cancelFlag(view),
+    respcd: '0000',
+    notify_type: own.notify_type,
+    mchid,
+    goods_name: order.goods_name!,
+    exchange_rate: attempt?.wallet?.fxRate ?? '',
+    chnlsn: order.chnlsn!,
+    cardcd: order.cardcd!,
+    ...cashFee(attempt),
+    ...refundFees,
+  });
   let fields: Record<string, string>;
   if (type === 'payment_intent.succeeded') {
-    fields = {
-      status: '1',
-      pay_type: order.pay_type!,
-      sysdtm: order.sysdtm!,
-      paydtm: order.paydtm!,
-      txcurrcd: order.txcurrcd!,
-      txdtm: order.txdtm!,
-      txamt: order.txamt!,
-      out_trade_no: order.out_trade_no!,
-      syssn: order.syssn!,
-      cancel: cancelFlag(view),
-      respcd: '0000',
-      notify_type: 'payment',
-      mchid,
-      goods_name: order.goods_name!,
-      exchange_rate: attempt?.wallet?.fxRate ?? '',
-      chnlsn: order.chnlsn!,
-      cardcd: order.cardcd!,
-      ...cashFee(attempt),
-      cash_refund_fee: '',
-      cash_refund_fee_type: '',
-    };
+    fields = body(
+      {
+        sysdtm: order.sysdtm!,
+        paydtm: order.paydtm!,
+        txcurrcd: order.txcurrcd!,
+        txdtm: order.txdtm!,
+        txamt: order.txamt!,
+        out_trade_no: order.out_trade_no!,
+        syssn: order.syssn!,
+        notify_type: 'payment',
+      },
+      { cash_refund_fee: '', cash_refund_fee_type: '' },
+    );
   } else if (type === 'refund.succeeded' && refund) {
     const meta = refundMeta(refund);
-    fields = {
-      status: '1',
-      pay_type: order.pay_type!,
-      sysdtm: qfTime(refund.createdAt),
-      paydtm: qfTime(refund.updatedAt),
-      txcurrcd: refund.currency,
-      txdtm: meta?.txdtm ?? qfTime(refund.createdAt),
-      txamt: String(refund.amount),
-      out_trade_no: meta?.out_trade_no ?? '',
-      syssn: syssnOf(refund.id),
-      cancel: cancelFlag(view),
-      respcd: '0000',
-      notify_type: 'refund',
-      mchid,
-      goods_name: order.goods_name!,
-      exchange_rate: attempt?.wallet?.fxRate ?? '',
-      chnlsn: order.chnlsn!,
-      cardcd: order.cardcd!,
-      ...cashFee(attempt),
-      ...cashRefund(attempt, refund.amount, refund.currency),
-    };
+    fields = body(
+      {
+        sysdtm: qfTime(refund.createdAt),
+        paydtm: qfTime(refund.updatedAt),
+        txcurrcd: refund.currency,
+        txdtm: meta?.txdtm ?? qfTime(refund.createdAt),
+        txamt: String(refund.amount),
+        out_trade_no: meta?.out_trade_no ?? '',
+        syssn: syssnOf(refund.id),
+        notify_type: 'refund',
+      },
+      cashRefund(attempt, refund.amount, refund.currency),
+    );
   } else {
     return null;
   }
