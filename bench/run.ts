@@ -30,8 +30,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
+import { createPgDatabase, pgUnavailable } from '../test/support/postgres.ts';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -196,40 +196,10 @@ async function token(baseUrl: string, clientId: string, apiKey: string): Promise
 
 // ---- PostgreSQL -------------------------------------------------------------------------------
 
-async function pgUnavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (e) {
-    return (e as Error).message || String(e);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-async function createPgDatabase(): Promise<string> {
-  const name = `polypay_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(`drop database if exists ${name} with (force)`);
-    } finally {
-      await c.end();
-    }
-  });
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+async function createBenchDatabase(): Promise<string> {
+  const db = await createPgDatabase(PG_ADMIN_URL, 'polypay_bench');
+  cleanups.push(db.drop);
+  return db.url;
 }
 
 // ---- CPU accounting (Linux /proc; elsewhere the columns stay empty) ---------------------------
@@ -406,7 +376,7 @@ function qfpayRequest(appCode: string, clientKey: string, outTradeNo: string): {
 async function benchBackend(backend: 'sqlite' | 'postgres'): Promise<BackendResult> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'polypay-bench-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const databaseUrl = backend === 'postgres' ? await createPgDatabase() : undefined;
+  const databaseUrl = backend === 'postgres' ? await createBenchDatabase() : undefined;
   const server = await startServer(dataDir, databaseUrl);
   try {
     const { clientId, apiKey, appCode, clientKey } = await createMerchant(server.env);
@@ -531,7 +501,7 @@ async function main(): Promise<number> {
       results.push(r);
     }
     if (ONLY !== 'sqlite') {
-      const reason = await pgUnavailable();
+      const reason = await pgUnavailable(PG_ADMIN_URL);
       if (reason) {
         console.log(`\nPostgreSQL: SKIPPED (no server answers at ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//')}: ${reason})`);
       } else {

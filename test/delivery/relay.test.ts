@@ -1,10 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdjustableClock } from '../../src/core/clock.ts';
 import { DeliveryRelay, type DeliveryRelayOptions, type WebhookRenderer } from '../../src/delivery/relay.ts';
@@ -12,6 +11,7 @@ import { UQPAY_RETRY_DELAYS_MS } from '../../src/delivery/schedules.ts';
 import type { Store } from '../../src/store/store.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { createPgDatabase, pgUnavailable } from '../support/postgres.ts';
 
 // --- a receiver on 127.0.0.1 --------------------------------------------------
 
@@ -332,47 +332,24 @@ describe('DeliveryRelay (SQLite)', () => {
 
 const PG_ADMIN_URL = process.env.POLYPAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function postgresUnavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message || error.name : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const pgMissing = await postgresUnavailable();
+const pgMissing = await pgUnavailable(PG_ADMIN_URL);
 if (pgMissing) console.warn(`skipping DeliveryRelay PostgreSQL tests: no server at ${PG_ADMIN_URL} (${pgMissing})`);
 
 (pgMissing ? describe.skip : describe)('DeliveryRelay (PostgreSQL)', () => {
-  const dbName = `polypay_relay_${randomBytes(6).toString('hex')}`;
   const stores: Store[] = [];
-
-  async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client(PG_ADMIN_URL);
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  }
+  let drop: (() => Promise<void>) | undefined;
 
   afterAll(async () => {
     for (const s of stores) await s.close();
-    await admin((c) => c.query(`drop database if exists ${dbName} with (force)`));
+    await drop?.();
   });
 
   it('two relays (separate connection pools) never send a delivery twice', async () => {
-    await admin((c) => c.query(`create database ${dbName}`));
-    const url = new URL(PG_ADMIN_URL);
-    url.pathname = `/${dbName}`;
-    stores.push(await openPostgresStore(url.toString(), 4));
-    stores.push(await openPostgresStore(url.toString(), 4));
+    const db = await createPgDatabase(PG_ADMIN_URL, 'polypay_relay');
+    drop = db.drop;
+    const url = db.url;
+    stores.push(await openPostgresStore(url, 4));
+    stores.push(await openPostgresStore(url, 4));
     await expectNoDoubleSends(stores[0]!, stores[1]!, new AdjustableClock());
   });
 });

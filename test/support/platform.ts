@@ -3,11 +3,11 @@
  * temp data dir) or PostgreSQL (a fresh database per platform), and talks to
  * it over HTTP like a merchant would.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import { createPgDatabase as createDatabase, pgUnavailable } from './postgres.ts';
 import { describe, expect } from 'vitest';
 import { buildPlatform, type Platform } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -26,39 +26,12 @@ let pgReachable: Promise<string | null> | null = null;
 
 /** null when PostgreSQL answers; otherwise why not. */
 export function pgUnavailableReason(): Promise<string | null> {
-  pgReachable ??= (async () => {
-    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return null;
-    } catch (e) {
-      return (e as Error).message;
-    } finally {
-      await client.end().catch(() => {});
-    }
-  })();
+  pgReachable ??= pgUnavailable(PG_ADMIN_URL);
   return pgReachable;
 }
 
-export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `polypay_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
+/** A fresh database for one test platform. */
+export const createPgDatabase = () => createDatabase(PG_ADMIN_URL, 'polypay_t');
 
 /** Why PostgreSQL tests cannot run here, or null when a server answers. */
 export const PG_SKIP_REASON = await pgUnavailableReason();
