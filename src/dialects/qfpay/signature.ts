@@ -8,14 +8,15 @@ export type QfSignType = 'MD5' | 'SHA256';
  * sort by name (ASCII), join raw (not URL-encoded) `k=v` pairs with `&`, then append
  * the client key with no separator.
  */
-export function stringToSign(params: Record<string, string | undefined>, clientKey: string): string {
+export function stringToSign(params: Record<string, string | undefined>, clientKey: string, opts: { keepEmpty?: boolean } = {}): string {
   const names = Object.keys(params)
-    .filter((k) => k !== 'sign' && k !== 'sign_type' && params[k] !== undefined && params[k] !== '')
+    .filter((k) => k !== 'sign' && k !== 'sign_type' && params[k] !== undefined && (opts.keepEmpty || params[k] !== ''))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return names.map((k) => `${k}=${params[k]}`).join('&') + clientKey;
 }
 
-function hashUpper(type: QfSignType, data: string): string {
+/** Upper-case hex MD5 or SHA256 of a string to sign. */
+export function hashUpper(type: QfSignType, data: string): string {
   return createHash(type === 'SHA256' ? 'sha256' : 'md5').update(data, 'utf8').digest('hex').toUpperCase();
 }
 

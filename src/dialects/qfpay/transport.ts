@@ -10,9 +10,8 @@
  * as decoded or as they appear on the wire, with empty ones dropped (the rule)
  * or kept; every variant needs the client key, so none weakens the check.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { QfSignType } from './signature.ts';
-import { stringToSign } from './signature.ts';
+import { timingSafeEqual } from 'node:crypto';
+import { hashUpper, stringToSign, type QfSignType } from './signature.ts';
 
 export interface WireParams {
   /** Decoded values: what the request means. */
@@ -67,29 +66,18 @@ export function parseBody(text: string, contentType: string | undefined, into: W
   return parseForm(text.trim(), into);
 }
 
-function keepEmptyString(params: Record<string, string>, clientKey: string): string {
-  const names = Object.keys(params)
-    .filter((k) => k !== 'sign' && k !== 'sign_type')
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return names.map((k) => `${k}=${params[k]}`).join('&') + clientKey;
-}
-
-function digest(type: QfSignType, text: string): Buffer {
-  return Buffer.from(createHash(type === 'SHA256' ? 'sha256' : 'md5').update(text, 'utf8').digest('hex').toUpperCase(), 'utf8');
-}
-
 /** Whether X-QF-SIGN matches the parameters sent (see the header comment for the variants). Case-insensitive, constant time per variant. */
 export function signatureMatches(params: WireParams, clientKey: string, signature: string, type: QfSignType): boolean {
   const given = Buffer.from(signature.trim().toUpperCase(), 'utf8');
   const texts = new Set([
     stringToSign(params.decoded, clientKey),
     stringToSign(params.raw, clientKey),
-    keepEmptyString(params.decoded, clientKey),
-    keepEmptyString(params.raw, clientKey),
+    stringToSign(params.decoded, clientKey, { keepEmpty: true }),
+    stringToSign(params.raw, clientKey, { keepEmpty: true }),
   ]);
   let ok = false;
   for (const text of texts) {
-    const expected = digest(type, text);
+    const expected = Buffer.from(hashUpper(type, text), 'utf8');
     if (expected.length === given.length && timingSafeEqual(expected, given)) ok = true;
   }
   return ok;
