@@ -1,4 +1,16 @@
 /** Time comes from an injected clock; nothing in the core calls Date.now(). */
+
+/**
+ * The providers' business time zone, UTC+08:00 (Singapore, Hong Kong): wire
+ * times are written in it and a merchant's day runs from its midnight.
+ */
+export const BUSINESS_UTC_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** Same calendar day at UTC+08:00, the providers' business day. */
+export function sameBusinessDay(a: number, b: number): boolean {
+  const day = (ms: number) => Math.floor((ms + BUSINESS_UTC_OFFSET_MS) / 86_400_000);
+  return day(a) === day(b);
+}
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;

@@ -5,7 +5,7 @@
  * inside one (record the attempt, commit, call, commit the result).
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.ts';
+import { sameBusinessDay, type Clock } from '../clock.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { type IdGenerator, uuid } from '../ids.ts';
 import { captureEntries, refundEntries } from '../ledger/journal.ts';
@@ -216,7 +216,7 @@ export class PaymentsService {
       result = await this.deps.store.unit(async (tx) => {
         const intent = await this.lockIntent(tx, merchantId, id);
         const attempt = intent.latestAttemptId ? await tx.attempt(merchantId, intent.latestAttemptId) : null;
-        const sameDayReversal = intent.completeTime !== null && sameMerchantDay(intent.completeTime, now);
+        const sameDayReversal = intent.completeTime !== null && sameBusinessDay(intent.completeTime, now);
         const t = machine.cancel(intent, attempt, reason, now, { sameDayReversal });
         await this.save(tx, t, null, now);
         if (t.reversed > 0) {
@@ -720,12 +720,6 @@ export class PaymentsService {
 
 function networkOf(attempt: PaymentAttempt): string {
   return attempt.paymentMethod.type === 'card' ? attempt.paymentMethod.card.network : attempt.paymentMethod.wallet.kind;
-}
-
-/** Same calendar day at UTC+08:00, the providers' business day. */
-export function sameMerchantDay(a: number, b: number): boolean {
-  const day = (ms: number) => Math.floor((ms + 8 * 3600_000) / 86_400_000);
-  return day(a) === day(b);
 }
 
 function threeDSData(d: ThreeDSData): AuthenticationData['threeDS'] {

@@ -5,6 +5,7 @@
  */
 import { strToU8, zipSync } from 'fflate';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
 import type { IntentView } from '../../core/payments/service.ts';
 import type { Refund } from '../../core/payments/types.ts';
 import { paramError } from './errors.ts';
@@ -36,7 +37,7 @@ export function tradeDay(text: string): { compact: string; from: number; to: num
   const d = Number(m?.[3]);
   const utc = Date.UTC(y, mo - 1, d);
   if (!m || new Date(utc).getUTCDate() !== d || new Date(utc).getUTCMonth() !== mo - 1) throw paramError('trade_date must be a date as YYYYMMDD');
-  const from = utc - 8 * 3600_000;
+  const from = utc - BUSINESS_UTC_OFFSET_MS;
   return { compact: `${m[1]}${m[2]}${m[3]}`, from, to: from + 86_400_000 - 1 };
 }
 

@@ -3,17 +3,16 @@
  * UTC+08:00, syssn the digits of the core's id, and the order / refund rows
  * that query, notifications and the bill share.
  */
+import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
 import { convert } from '../../core/fx.ts';
 import type { IntentView } from '../../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent, Refund } from '../../core/payments/types.ts';
 import type { Respcd } from './errors.ts';
 import { PAY_TYPES } from './pay-types.ts';
 
-const HK_OFFSET_MS = 8 * 3600_000;
-
 /** Milliseconds -> "YYYY-MM-DD hh:mm:ss" in Hong Kong time, as QFPay writes times. */
 export function qfTime(ms: number): string {
-  return new Date(ms + HK_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+  return new Date(ms + BUSINESS_UTC_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 const TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?$/;
@@ -26,14 +25,14 @@ export function parseQfTime(text: string): number | null {
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
   const back = new Date(ms);
   if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
-  return ms - HK_OFFSET_MS;
+  return ms - BUSINESS_UTC_OFFSET_MS;
 }
 
 /** Start of the calendar month (UTC+08:00) that `ms` falls in, and of the next one. */
 export function hkMonth(ms: number): { start: number; end: number } {
-  const d = new Date(ms + HK_OFFSET_MS);
-  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - HK_OFFSET_MS;
-  const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - HK_OFFSET_MS;
+  const d = new Date(ms + BUSINESS_UTC_OFFSET_MS);
+  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - BUSINESS_UTC_OFFSET_MS;
+  const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - BUSINESS_UTC_OFFSET_MS;
   return { start, end };
 }
 

@@ -1,17 +1,16 @@
 /** UQPAY's wire conventions: times in ISO-8601 at +08:00, amounts as decimal strings. */
+import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
 import { formatDecimal } from '../../core/money.ts';
-
-const OFFSET_MS = 8 * 60 * 60 * 1000;
 
 /** 1749802694000 -> "2025-06-13T16:18:14+08:00"; null -> "" (the provider sends empty strings for unset times). */
 export function wireTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '';
-  return new Date(ms + OFFSET_MS).toISOString().slice(0, 19) + '+08:00';
+  return new Date(ms + BUSINESS_UTC_OFFSET_MS).toISOString().slice(0, 19) + '+08:00';
 }
 
 /** With milliseconds, as display_qr_code.expires_at shows it: "2025-06-19T14:38:59.563+08:00". */
 export function wireTimeMillis(ms: number): string {
-  return new Date(ms + OFFSET_MS).toISOString().slice(0, 23) + '+08:00';
+  return new Date(ms + BUSINESS_UTC_OFFSET_MS).toISOString().slice(0, 23) + '+08:00';
 }
 
 /** Accepts any ISO-8601 time (or unix seconds) in a query filter. */
