@@ -1,97 +1,109 @@
 /**
- * Idempotency at the edge: the first request with a key claims it; a repeat
- * with the same body gets the stored response, a repeat with another body is
- * refused, and a repeat while the first is still running is told so.
+ * Idempotency at the edge, for APIs that take an idempotency key: the first
+ * request with a key claims it; a repeat with the same body gets the stored
+ * response, a repeat with another body is refused, and a repeat while the
+ * first is still running is told so.
+ *
+ * The claim and the stored response are written inside the command's own
+ * units of work (see core/payments/command.ts): the claim with the first
+ * thing the command records, the response with its outcome. A request that
+ * fails before or outside those units settles its key in one unit of its own.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import { prepared } from '../store/compiled.ts';
-import type { Store } from '../store/store.ts';
+import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/command.ts';
+import type { PaymentsTx } from '../core/payments/repository.ts';
+import type { Db, Store } from '../store/store.ts';
+import { claimKey, completeKey, releaseKey } from '../store/request-guards.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export type Claim =
-  | { kind: 'new' }
-  | { kind: 'replay'; status: number; body: string }
-  | { kind: 'mismatch' }
-  | { kind: 'processing' };
+/** Why a key cannot be used for this request: its stored response, another body, or a request still running. */
+export type KeyTakenClaim = Exclude<KeyClaim, { kind: 'new' }>;
+
+/** Thrown inside the command's first unit when its key is taken: the unit rolls back, nothing is recorded. */
+export class KeyTaken extends Error {
+  constructor(readonly claim: KeyTakenClaim) {
+    super(`idempotency key ${claim.kind}`);
+  }
+}
 
 export const requestHash = (method: string, url: string, body: string): string =>
   createHash('sha256').update(method).update('\n').update(url).update('\n').update(body).digest('hex');
 
-// The two statements every idempotent request runs, compiled once (see store/compiled.ts).
-const insertClaim = prepared<{ key: string }>('idempotency claim', (db, p) =>
-  db
-    .insertInto('idempotency_keys')
-    .values({
-      merchant_id: p('merchant_id'),
-      scope: p('scope'),
-      key: p('key'),
-      request_hash: p('request_hash'),
-      state: 'processing',
-      response_status: null,
-      response_body: null,
-      created_at: p('created_at'),
-      expires_at: p('expires_at'),
-    })
-    .onConflict((oc) => oc.columns(['merchant_id', 'scope', 'key']).doNothing())
-    .returning('key'),
-);
+/** One request under an idempotency key: the hooks its command runs, and how its key is settled afterwards. */
+export class IdempotentRequest<O> implements CommandHooks<O> {
+  private claimed = false;
+  private text = '';
+  private stored: string | null = null;
 
-const storeResponse = prepared('idempotency complete', (db, p) =>
-  db
-    .updateTable('idempotency_keys')
-    .set({ state: 'done', response_status: p('status'), response_body: p('body') })
-    .where('merchant_id', '=', p('merchant_id'))
-    .where('scope', '=', p('scope'))
-    .where('key', '=', p('key')),
-);
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly key: IdempotencyKey,
+    private readonly render: (outcome: O) => unknown,
+  ) {}
+
+  async begin(tx: PaymentsTx): Promise<void> {
+    const claim = await tx.claimKey(this.key, this.clock.now());
+    if (claim.kind !== 'new') throw new KeyTaken(claim);
+  }
+
+  begun(): void {
+    this.claimed = true;
+  }
+
+  async end(tx: PaymentsTx, outcome: O): Promise<void> {
+    this.text = JSON.stringify(this.render(outcome));
+    await tx.completeKey(this.key, 200, this.text);
+  }
+
+  ended(): void {
+    this.stored = this.text;
+  }
+
+  /** The response body for the command's outcome, stored under the key (by the command's last unit, or now). */
+  async succeeded(outcome: O): Promise<string> {
+    if (this.stored !== null) return this.stored;
+    const text = JSON.stringify(this.render(outcome));
+    await this.store.unit(async (db) => {
+      if (this.claimed || (await claimKey(db, this.key, this.clock.now())).kind === 'new') await completeKey(db, this.key, 200, text);
+    });
+    return text;
+  }
+
+  /**
+   * The command failed. An error worth retrying (5xx) frees the key; any
+   * other is stored as the key's response. Returns the key's claim when the
+   * key turns out to belong to another request.
+   */
+  async failed(status: number, body: string): Promise<KeyTakenClaim | null> {
+    if (status >= 500) {
+      if (this.claimed) await this.store.unit((db) => releaseKey(db, this.key));
+      return null;
+    }
+    return this.store.unit(async (db) => {
+      if (!this.claimed) {
+        const claim = await claimKey(db, this.key, this.clock.now());
+        if (claim.kind !== 'new') return claim;
+      }
+      await completeKey(db, this.key, status, body);
+      return null;
+    });
+  }
+}
 
 export class IdempotencyKeys {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
 
-  claim(merchantId: string, scope: string, key: string, hash: string): Promise<Claim> {
-    const now = this.clock.now();
-    return this.store.unit(async (db) => {
-      const [inserted] = await insertClaim.execute(db, { merchant_id: merchantId, scope, key, request_hash: hash, created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS });
-      if (inserted) return { kind: 'new' };
-      const row = await db
-        .selectFrom('idempotency_keys')
-        .selectAll()
-        .where('merchant_id', '=', merchantId)
-        .where('scope', '=', scope)
-        .where('key', '=', key)
-        .executeTakeFirstOrThrow();
-      if (Number(row.expires_at) <= now) {
-        await db
-          .updateTable('idempotency_keys')
-          .set({ request_hash: hash, state: 'processing', response_status: null, response_body: null, created_at: now, expires_at: now + IDEMPOTENCY_TTL_MS })
-          .where('merchant_id', '=', merchantId)
-          .where('scope', '=', scope)
-          .where('key', '=', key)
-          .execute();
-        return { kind: 'new' };
-      }
-      if (row.request_hash !== hash) return { kind: 'mismatch' };
-      if (row.state !== 'done') return { kind: 'processing' };
-      return { kind: 'replay', status: Number(row.response_status), body: row.response_body ?? '' };
-    });
-  }
-
-  async complete(merchantId: string, scope: string, key: string, status: number, body: string): Promise<void> {
-    await this.store.unit((db) => storeResponse.run(db, { status, body, merchant_id: merchantId, scope, key }));
-  }
-
-  /** The first request failed in a way worth retrying (a server error): free the key. */
-  async release(merchantId: string, scope: string, key: string): Promise<void> {
-    await this.store.unit((db) =>
-      db.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).where('scope', '=', scope).where('key', '=', key).where('state', '=', 'processing').execute(),
-    );
+  request<O>(merchantId: string, scope: string, key: string, hash: string, render: (outcome: O) => unknown): IdempotentRequest<O> {
+    const expiresAt = this.clock.now() + IDEMPOTENCY_TTL_MS;
+    return new IdempotentRequest(this.store, this.clock, { merchantId, scope, key, requestHash: hash, expiresAt }, render);
   }
 
   async purgeExpired(): Promise<number> {
     const now = this.clock.now();
-    const r = await this.store.unit((db) => db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).executeTakeFirst());
+    const r = await this.store.unit((db: Db) => db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).executeTakeFirst());
     return Number(r.numDeletedRows);
   }
 }

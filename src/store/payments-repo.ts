@@ -12,8 +12,10 @@ import type {
   PaymentsTx,
   RefundFilter,
 } from '../core/payments/repository.ts';
+import type { IdempotencyKey } from '../core/payments/command.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, selectRow, updateRow } from './compiled.ts';
+import { claimKey, completeKey, reserveReference } from './request-guards.ts';
 import type { PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
 
@@ -281,6 +283,18 @@ class Tx implements PaymentsTx {
   async vaultTake(token: string) {
     const r = await this.db.deleteFrom('card_vault').where('token', '=', token).returning('ciphertext').executeTakeFirst();
     return r?.ciphertext ?? null;
+  }
+
+  claimKey(key: IdempotencyKey, now: number) {
+    return claimKey(this.db, key, now);
+  }
+
+  completeKey(key: IdempotencyKey, status: number, body: string) {
+    return completeKey(this.db, key, status, body);
+  }
+
+  reserveReference(merchantId: string, scope: string, reference: string, objectId: string, now: number) {
+    return reserveReference(this.db, merchantId, scope, reference, objectId, now);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Journal } from '../ledger/journal.ts';
+import type { IdempotencyKey, KeyClaim } from './command.ts';
 import type { AttemptStatus, DomainEvent, IntentStatus, PaymentAttempt, PaymentIntent, Refund } from './types.ts';
 
 /** What the payments service needs from storage inside one unit of work. */
@@ -20,6 +21,12 @@ export interface PaymentsTx {
   appendEvents(events: DomainEvent[]): Promise<void>;
   vaultPut(token: string, ciphertext: string, expiresAt: number): Promise<void>;
   vaultTake(token: string): Promise<string | null>;
+  /** Claims a merchant's idempotency key for a request, in this transaction (see command.ts). */
+  claimKey(key: IdempotencyKey, now: number): Promise<KeyClaim>;
+  /** Stores the response a claimed idempotency key answers with. */
+  completeKey(key: IdempotencyKey, status: number, body: string): Promise<void>;
+  /** Reserves a provider reference (QFPay out_trade_no) for an object; false when the merchant already used it. */
+  reserveReference(merchantId: string, scope: string, reference: string, objectId: string, now: number): Promise<boolean>;
 }
 
 export interface Page<T> {

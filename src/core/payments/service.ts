@@ -11,6 +11,7 @@ import { type IdGenerator, uuid } from '../ids.ts';
 import { captureEntries, refundEntries } from '../ledger/journal.ts';
 import type { AuthorizationResult, CardDetails, CardNetwork, FxRates, PaymentCodeResult, ThreeDSData, ThreeDSServer, Wallets } from '../ports.ts';
 import type { SecretBox } from '../secret-box.ts';
+import { CommandUnits, type CommandHooks } from './command.ts';
 import * as machine from './machine.ts';
 import { shopperCharge, storedMethod, validateMethod, type MethodSecrets, type PaymentMethodInput } from './methods.ts';
 import type {
@@ -80,6 +81,8 @@ export interface PaymentsDeps {
   logger?: { warn(obj: object, msg: string): void };
 }
 
+type Units = CommandUnits<IntentView>;
+
 /** How long a vaulted card (waiting for its 3DS challenge) is kept at most. */
 const VAULT_TTL_MS = INTENT_LIFETIME_MS;
 
@@ -90,9 +93,14 @@ export class PaymentsService {
     return this.deps.clock.now();
   }
 
+  /** The units of work the platform runs on its own (3DS results, wallet settlement, recovery): no caller hooks. */
+  private internal<O = IntentView>(subjectId: string): CommandUnits<O> {
+    return new CommandUnits<O>(this.deps.store, subjectId, undefined);
+  }
+
   // ---- intents ---------------------------------------------------------
 
-  async createIntent(merchantId: string, input: CreateIntentInput): Promise<IntentView> {
+  async createIntent(merchantId: string, input: CreateIntentInput, hooks?: CommandHooks<IntentView>): Promise<IntentView> {
     const now = this.now;
     const secrets = input.paymentMethod ? validateMethod(input.paymentMethod, now) : null;
     const intent: PaymentIntent = {
@@ -120,16 +128,17 @@ export class PaymentsService {
       updatedAt: now,
     };
     const createdT = machine.created(intent);
+    const units = new CommandUnits(this.deps.store, intent.id, hooks);
     if (!input.paymentMethod || !secrets) {
-      await this.deps.store.unit(async (tx) => {
+      return units.settle(async (tx) => {
         await tx.insertIntent(intent);
         await tx.appendEvents(this.events(createdT.emits, intent, null, null, now));
+        return { intent, attempt: null };
       });
-      return { intent, attempt: null };
     }
     const attempt = this.newAttempt(intent, input.paymentMethod, secrets, now);
     const begun = machine.beginAttempt(intent, attempt, now);
-    await this.deps.store.unit(async (tx) => {
+    await units.unit(async (tx) => {
       await tx.insertIntent(begun.intent);
       await tx.insertAttempt(attempt);
       await tx.appendEvents([
@@ -137,13 +146,14 @@ export class PaymentsService {
         ...this.events(begun.emits, begun.intent, attempt, null, now),
       ]);
     });
-    return this.proceed(begun.intent, attempt, input.paymentMethod, secrets);
+    return this.proceed(units, begun.intent, attempt, input.paymentMethod, secrets);
   }
 
-  async confirmIntent(merchantId: string, id: string, input: ConfirmInput): Promise<IntentView> {
+  async confirmIntent(merchantId: string, id: string, input: ConfirmInput, hooks?: CommandHooks<IntentView>): Promise<IntentView> {
     const now = this.now;
     const secrets = validateMethod(input.paymentMethod, now);
-    const begun = await this.deps.store.unit(async (tx) => {
+    const units = new CommandUnits(this.deps.store, id, hooks);
+    const begun = await units.unit(async (tx) => {
       const intent = await this.lockIntent(tx, merchantId, id);
       const base = input.returnUrl ? { ...intent, returnUrl: input.returnUrl } : intent;
       const attempt = this.newAttempt(base, input.paymentMethod, secrets, now);
@@ -153,12 +163,12 @@ export class PaymentsService {
       await tx.appendEvents(this.events(t.emits, t.intent, attempt, null, now));
       return { intent: t.intent, attempt };
     });
-    return this.proceed(begun.intent, begun.attempt, input.paymentMethod, secrets);
+    return this.proceed(units, begun.intent, begun.attempt, input.paymentMethod, secrets);
   }
 
-  async updateIntent(merchantId: string, id: string, patch: machine.IntentPatch): Promise<IntentView> {
+  async updateIntent(merchantId: string, id: string, patch: machine.IntentPatch, hooks?: CommandHooks<IntentView>): Promise<IntentView> {
     const now = this.now;
-    return this.deps.store.unit(async (tx) => {
+    return new CommandUnits(this.deps.store, id, hooks).settle(async (tx) => {
       const intent = await this.lockIntent(tx, merchantId, id);
       const t = machine.update(intent, patch, now);
       await tx.updateIntent(t.intent);
@@ -186,9 +196,9 @@ export class PaymentsService {
     };
   }
 
-  async capture(merchantId: string, id: string, amount: number | undefined): Promise<IntentView> {
+  async capture(merchantId: string, id: string, amount: number | undefined, hooks?: CommandHooks<IntentView>): Promise<IntentView> {
     const now = this.now;
-    const view = await this.deps.store.unit(async (tx) => {
+    const view = await new CommandUnits(this.deps.store, id, hooks).settle(async (tx) => {
       const intent = await this.lockIntent(tx, merchantId, id);
       const attempt = intent.latestAttemptId ? await tx.attempt(merchantId, intent.latestAttemptId) : null;
       if (intent.status !== 'REQUIRES_CAPTURE' || !attempt) {
@@ -209,11 +219,11 @@ export class PaymentsService {
    * Cancels an intent before a terminal state; a wallet payment that
    * SUCCEEDED the same merchant day is cancelled in full and its money returned.
    */
-  async cancel(merchantId: string, id: string, reason: CancellationReason): Promise<IntentView> {
+  async cancel(merchantId: string, id: string, reason: CancellationReason, hooks?: CommandHooks<IntentView>): Promise<IntentView> {
     const now = this.now;
     let result: { view: IntentView; voidAuthorization: boolean; reversed: number };
     try {
-      result = await this.deps.store.unit(async (tx) => {
+      result = await new CommandUnits(this.deps.store, id, hooks).settle(async (tx) => {
         const intent = await this.lockIntent(tx, merchantId, id);
         const attempt = intent.latestAttemptId ? await tx.attempt(merchantId, intent.latestAttemptId) : null;
         const sameDayReversal = intent.completeTime !== null && sameBusinessDay(intent.completeTime, now);
@@ -228,7 +238,7 @@ export class PaymentsService {
           voidAuthorization: attempt?.status === 'AUTHORIZED',
           reversed: t.reversed,
         };
-      });
+      }, (r) => r.view);
     } catch (error) {
       if (isDomainError(error) && error.kind === 'invalid_state') await this.recordCancelFailure(merchantId, id, now);
       throw error;
@@ -273,11 +283,11 @@ export class PaymentsService {
     if (!success) return { intent, attempt };
     if (!step.sealed) {
       // The vaulted card is gone (it expired): there is nothing to authorize with.
-      return this.applyAuthorization(intent, attempt, { outcome: 'declined', failureCode: 'processing_error', network: networkOf(attempt) });
+      return this.applyAuthorization(this.internal(intent.id), intent, attempt, { outcome: 'declined', failureCode: 'processing_error', network: networkOf(attempt) });
     }
     const card = JSON.parse(this.deps.vault.open(step.sealed)) as CardDetails;
     const result = await this.authorize(intent, attempt, card, threeDS);
-    return this.applyAuthorization(intent, attempt, result);
+    return this.applyAuthorization(this.internal(intent.id), intent, attempt, result);
   }
 
   /**
@@ -343,7 +353,7 @@ export class PaymentsService {
     const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
     if (!intent || intent.status !== 'PENDING') return false;
     try {
-      await this.applyWalletCharge(intent, attempt, result, attempt.wallet!);
+      await this.applyWalletCharge(this.internal(intent.id), intent, attempt, result, attempt.wallet!);
       return true;
     } catch (error) {
       if (isDomainError(error)) return false;
@@ -367,7 +377,7 @@ export class PaymentsService {
       const result: PaymentCodeResult | null =
         flow === 'payment_code' ? await this.deps.wallets.settle(attempt.id, this.now) : { outcome: 'declined', failureCode: 'processing_error' };
       if (!result) return false;
-      await this.applyWalletCharge(intent, attempt, result, charge);
+      await this.applyWalletCharge(this.internal(intent.id), intent, attempt, result, charge);
       return true;
     } catch (error) {
       if (isDomainError(error)) return false;
@@ -390,16 +400,19 @@ export class PaymentsService {
   async createRefund(
     merchantId: string,
     input: { intentId: string; attemptId?: string; amount: number; reason: string; metadata?: Record<string, unknown> | null },
+    hooks?: CommandHooks<Refund>,
   ): Promise<Refund> {
     const now = this.now;
-    const requested = await this.deps.store.unit(async (tx) => {
+    const refundId = this.deps.ids.next('RF');
+    const units = new CommandUnits(this.deps.store, refundId, hooks);
+    const requested = await units.unit(async (tx) => {
       const intent = await this.lockIntent(tx, merchantId, input.intentId);
       if (input.attemptId && input.attemptId !== intent.latestAttemptId) {
         throw DomainError.validation(`payment_attempt_id ${input.attemptId} is not the successful attempt of ${intent.id}`, 'payment_attempt_id');
       }
       const attempt = intent.latestAttemptId ? await tx.attempt(merchantId, intent.latestAttemptId) : null;
       const refund: Refund = {
-        id: this.deps.ids.next('RF'),
+        id: refundId,
         merchantId,
         intentId: intent.id,
         attemptId: attempt?.id ?? '',
@@ -419,12 +432,12 @@ export class PaymentsService {
       return t;
     });
     const ok = await this.sendRefund(requested.attempt, requested.refund);
-    return this.settleRefund(merchantId, requested.refund.id, ok);
+    return this.settleRefund(units, merchantId, requested.refund.id, ok);
   }
 
-  private async settleRefund(merchantId: string, refundId: string, ok: boolean): Promise<Refund> {
+  private async settleRefund(units: CommandUnits<Refund>, merchantId: string, refundId: string, ok: boolean): Promise<Refund> {
     const now = this.now;
-    return this.deps.store.unit(async (tx) => {
+    return units.settle(async (tx) => {
       const refund = await tx.refund(merchantId, refundId);
       if (!refund) throw DomainError.notFound('refund', refundId);
       const intent = await this.lockIntent(tx, merchantId, refund.intentId);
@@ -493,7 +506,7 @@ export class PaymentsService {
       const known = await this.deps.cardNetwork.lookup(attempt.id);
       const result: AuthorizationResult = known ?? { outcome: 'declined', failureCode: 'processing_error', network: networkOf(attempt) };
       try {
-        await this.applyAuthorization(intent, attempt, result);
+        await this.applyAuthorization(this.internal(intent.id), intent, attempt, result);
         count++;
       } catch (error) {
         if (!isDomainError(error)) throw error;
@@ -502,7 +515,7 @@ export class PaymentsService {
     for (const refund of await this.deps.store.reads.refundsInFlight(cutoff, 100)) {
       const attempt = await this.deps.store.reads.attempt(refund.merchantId, refund.attemptId);
       if (!attempt) continue;
-      await this.settleRefund(refund.merchantId, refund.id, await this.sendRefund(attempt, refund));
+      await this.settleRefund(this.internal(refund.id), refund.merchantId, refund.id, await this.sendRefund(attempt, refund));
       count++;
     }
     return count;
@@ -564,22 +577,16 @@ export class PaymentsService {
     };
   }
 
-  /**
-   * A wallet that charges the shopper in another currency (CNY for Alipay CN
-   * and WeChat Pay) needs a rate and an amount of at least one minor unit.
-   * Checked before anything is stored, so a refused request leaves no intent
-   * stuck PENDING behind it.
-   */
   /** After the attempt is recorded: ask the outside world, then record its answer. */
-  private proceed(intent: PaymentIntent, attempt: PaymentAttempt, method: PaymentMethodInput, secrets: MethodSecrets): Promise<IntentView> {
+  private proceed(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, method: PaymentMethodInput, secrets: MethodSecrets): Promise<IntentView> {
     if (method.type === 'card' && secrets.type === 'card') {
-      return this.proceedCard(intent, attempt, secrets.card, method.card.threeDsAction === 'enforce_3ds');
+      return this.proceedCard(units, intent, attempt, secrets.card, method.card.threeDsAction === 'enforce_3ds');
     }
-    return this.proceedWallet(intent, attempt, secrets.type === 'wallet' ? secrets.paymentCode : undefined);
+    return this.proceedWallet(units, intent, attempt, secrets.type === 'wallet' ? secrets.paymentCode : undefined);
   }
 
   /** 3DS if needed, then the authorization. */
-  private async proceedCard(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, enforce: boolean): Promise<IntentView> {
+  private async proceedCard(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, enforce: boolean): Promise<IntentView> {
     const amount = { amount: attempt.amount, currency: attempt.currency };
     const decision = await this.deps.threeDS.authenticate({ reference: attempt.id, card, amount, enforce });
     if (decision.kind === 'challenge') {
@@ -589,11 +596,11 @@ export class PaymentsService {
       // The card waits for the shopper in the vault, encrypted and without its CVC.
       const { cvc: _cvc, ...vaulted } = card;
       const sealed = this.deps.vault.seal(JSON.stringify(vaulted));
-      await this.deps.store.unit(async (tx) => {
+      return units.settle(async (tx) => {
         await this.save(tx, t, null, now);
         await tx.vaultPut(attempt.id, sealed, now + VAULT_TTL_MS);
+        return { intent: t.intent, attempt: t.attempt! };
       });
-      return { intent: t.intent, attempt: t.attempt! };
     }
     let current = attempt;
     let threeDS: ThreeDSData | undefined;
@@ -602,11 +609,11 @@ export class PaymentsService {
       current = { ...attempt, authentication: { threeDS: threeDSData(decision.data) } };
     }
     const result = await this.authorize(intent, current, card, threeDS);
-    return this.applyAuthorization(intent, current, result);
+    return this.applyAuthorization(units, intent, current, result);
   }
 
   /** A QR code / pay page for the shopper, or a charge of the shopper's payment code. */
-  private async proceedWallet(intent: PaymentIntent, attempt: PaymentAttempt, paymentCode: string | undefined): Promise<IntentView> {
+  private async proceedWallet(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, paymentCode: string | undefined): Promise<IntentView> {
     if (attempt.paymentMethod.type !== 'wallet') throw new Error('wallet attempt expected');
     const { kind, flow } = attempt.paymentMethod.wallet;
     const amount = { amount: attempt.amount, currency: attempt.currency };
@@ -614,7 +621,7 @@ export class PaymentsService {
     const shopperAmount = { amount: charge.shopperAmount, currency: charge.shopperCurrency };
     if (flow === 'payment_code') {
       const result = await this.deps.wallets.chargePaymentCode({ reference: attempt.id, merchantId: intent.merchantId, wallet: kind, code: paymentCode!, amount, shopperAmount });
-      return this.applyWalletCharge(intent, attempt, result, charge);
+      return this.applyWalletCharge(units, intent, attempt, result, charge);
     }
     const order = await this.deps.wallets.createOrder({
       reference: attempt.id,
@@ -634,13 +641,15 @@ export class PaymentsService {
           ? { type: 'redirect_to_url', url: order.payUrl, returnUrl: intent.returnUrl ?? '' }
           : { type: 'sdk_params', url: order.payUrl, params: order.sdkParams };
     const t = machine.requireCustomerAction(intent, attempt, { walletToken: order.token, wallet: { ...charge, expiresAt: intent.expiresAt } }, nextAction, now);
-    await this.deps.store.unit((tx) => this.save(tx, t, null, now));
-    return { intent: t.intent, attempt: t.attempt! };
+    return units.settle(async (tx) => {
+      await this.save(tx, t, null, now);
+      return { intent: t.intent, attempt: t.attempt! };
+    });
   }
 
-  private async applyWalletCharge(intent: PaymentIntent, attempt: PaymentAttempt, result: PaymentCodeResult, charge: machine.WalletChargeInput): Promise<IntentView> {
+  private async applyWalletCharge(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, result: PaymentCodeResult, charge: machine.WalletChargeInput): Promise<IntentView> {
     const now = this.now;
-    return this.deps.store.unit(async (tx) => {
+    return units.settle(async (tx) => {
       const current = await this.lockIntent(tx, intent.merchantId, intent.id);
       const stored = (await tx.attempt(intent.merchantId, attempt.id))!;
       let t: machine.IntentTransition;
@@ -662,9 +671,9 @@ export class PaymentsService {
     });
   }
 
-  private async applyAuthorization(intent: PaymentIntent, attempt: PaymentAttempt, result: AuthorizationResult): Promise<IntentView> {
+  private async applyAuthorization(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, result: AuthorizationResult): Promise<IntentView> {
     const now = this.now;
-    return this.deps.store.unit(async (tx) => {
+    return units.settle(async (tx) => {
       const current = await this.lockIntent(tx, intent.merchantId, intent.id);
       const stored = await tx.attempt(intent.merchantId, attempt.id);
       const base = { ...stored!, authentication: attempt.authentication ?? stored!.authentication };

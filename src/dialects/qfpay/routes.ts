@@ -1,5 +1,4 @@
 /** QFPay trade routes: wire request -> core command -> wire response. */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
 import { isDomainError } from '../../core/errors.ts';
@@ -7,6 +6,7 @@ import type { IdGenerator } from '../../core/ids.ts';
 import type { Merchant } from '../../core/merchants/merchants.ts';
 import { walletOfPaymentCode } from '../../core/payments/methods.ts';
 import type { CreateIntentInput, IntentView, PaymentsService } from '../../core/payments/service.ts';
+import type { CommandHooks } from '../../core/payments/command.ts';
 import type { Refund } from '../../core/payments/types.ts';
 import type { ReferenceRepository } from '../../store/references-repo.ts';
 import { paramError, QfError, RESPCD, type Respcd } from './errors.ts';
@@ -57,7 +57,6 @@ declare module 'fastify' {
 
 /** merchant_references scope of out_trade_no (payments and refunds share it). */
 export const REFERENCE_SCOPE = 'qfpay';
-const CLAIM_PREFIX = 'claim:';
 
 const MAX_PAGE_SIZE = 100;
 /** Rows a time-range query reads at most before filtering and paging. */
@@ -159,34 +158,19 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
   }
 
   /**
-   * Claims out_trade_no for what `create` makes. The claim is an insert into
-   * merchant_references (its primary key decides), so of two requests with
-   * one out_trade_no exactly one goes on. A claim whose object was never
-   * created is given back.
+   * Reserves out_trade_no for what a command creates, in the command's first
+   * unit of work: the reservation is an insert into merchant_references (its
+   * primary key decides), so of two requests with one out_trade_no exactly
+   * one goes on, and it is recorded together with the order or refund.
    */
-  async function withReference<T>(
-    merchantId: string,
-    outTradeNo: string,
-    create: () => Promise<T>,
-    idOf: (created: T) => string,
-    /** After a failure: the id of what was recorded nonetheless, if anything. */
-    recorded: () => Promise<string | null>,
-  ): Promise<T> {
-    const claim = `${CLAIM_PREFIX}${randomUUID()}`;
-    if (!(await references.claim(merchantId, REFERENCE_SCOPE, outTradeNo, claim, deps.clock.now()))) {
-      throw new QfError('2011', `out_trade_no ${outTradeNo} was already used by a payment or refund of this merchant`);
-    }
-    let created: T;
-    try {
-      created = await create();
-    } catch (error) {
-      const id = await recorded().catch(() => null);
-      if (id) await references.bind(merchantId, REFERENCE_SCOPE, outTradeNo, claim, id);
-      else await references.release(merchantId, REFERENCE_SCOPE, outTradeNo, claim);
-      throw error;
-    }
-    await references.bind(merchantId, REFERENCE_SCOPE, outTradeNo, claim, idOf(created));
-    return created;
+  function reserving<O>(merchantId: string, outTradeNo: string): CommandHooks<O> {
+    return {
+      async begin(tx, subjectId) {
+        if (!(await tx.reserveReference(merchantId, REFERENCE_SCOPE, outTradeNo, subjectId, deps.clock.now()))) {
+          throw new QfError('2011', `out_trade_no ${outTradeNo} was already used by a payment or refund of this merchant`);
+        }
+      },
+    };
   }
 
   // ---- payment ------------------------------------------------------------
@@ -243,18 +227,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       paymentMethod: { type: 'wallet', wallet: { kind, flow: payType.flow, ...(paymentCode ? { paymentCode } : {}) } },
       ...(expiresInMs !== undefined ? { expiresInMs } : {}),
     };
-    const startedAt = deps.clock.now();
-    const view = await withReference(
-      merchantId,
-      outTradeNo,
-      () => payments.createIntent(merchantId, input),
-      (v) => v.intent.id,
-      async () => {
-        const found = await payments.listIntents(merchantId, { merchantOrderId: outTradeNo, createdFrom: startedAt }, { pageSize: 1, pageNumber: 1 });
-        const intent = found.items[0]?.intent;
-        return intent && intent.origin === 'qfpay' ? intent.id : null;
-      },
-    );
+    const view = await payments.createIntent(merchantId, input, reserving(merchantId, outTradeNo));
 
     const fields = orderFields(view);
     const next = view.intent.nextAction;
@@ -319,7 +292,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
         ids.add(refundIdOf(s));
       }
       for (const objectId of (await references.find(merchantId, REFERENCE_SCOPE, outTradeNos)).values()) {
-        if (!objectId.startsWith(CLAIM_PREFIX)) ids.add(objectId);
+        if (/^(PI|RF)/.test(objectId)) ids.add(objectId);
       }
       for (const id of ids) {
         if (id.startsWith('PI')) {
@@ -403,12 +376,10 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
     const meta: QfRefundMeta = { out_trade_no: outTradeNo, txdtm, ...(udid ? { udid } : {}) };
     let refund: Refund;
     try {
-      refund = await withReference(
+      refund = await payments.createRefund(
         merchantId,
-        outTradeNo,
-        () => payments.createRefund(merchantId, { intentId: intent.id, amount, reason: 'requested_by_customer', metadata: { qfpay: meta } }),
-        (r) => r.id,
-        async () => null, // a refund that throws was not recorded
+        { intentId: intent.id, amount, reason: 'requested_by_customer', metadata: { qfpay: meta } },
+        reserving(merchantId, outTradeNo),
       );
     } catch (e) {
       if (isDomainError(e) && e.kind === 'amount') throw new QfError('1272', 'txamt is more than the amount still refundable on this payment');

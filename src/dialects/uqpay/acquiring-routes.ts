@@ -2,11 +2,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.ts';
 import { assertCurrency, parseAmountInput } from '../../core/money.ts';
-import type { CardInput, CreateIntentInput, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
-import type { CancellationReason } from '../../core/payments/types.ts';
+import type { CommandHooks } from '../../core/payments/command.ts';
+import type { CardInput, CreateIntentInput, IntentView, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
+import type { CancellationReason, Refund } from '../../core/payments/types.ts';
 import { WALLET_KINDS, type WalletFlow, type WalletKind } from '../../core/ports.ts';
-import type { IdempotencyKeys } from '../../http/idempotency.ts';
-import { requestHash } from '../../http/idempotency.ts';
+import { KeyTaken, requestHash, type IdempotencyKeys, type KeyTakenClaim } from '../../http/idempotency.ts';
 import { toUqpayError } from './errors.ts';
 import {
   CancelIntentBody,
@@ -133,38 +133,45 @@ function timeFilter(text: string | undefined, field: string): number | undefined
 export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void {
   const { payments, idempotency } = deps;
 
-  /**
-   * Runs a state-changing handler under the request's x-idempotency-key: the
-   * response (or the business error) is stored with the key for 24 hours.
-   */
-  async function idempotent(req: FastifyRequest, reply: FastifyReply, run: () => Promise<unknown>) {
-    const key = req.headers['x-idempotency-key'];
-    if (typeof key !== 'string' || key === '') return reply.send(await run());
-    if (key.length > 128) throw DomainError.validation('x-idempotency-key is too long', 'x-idempotency-key');
-    const hash = requestHash(req.method, req.url, req.rawBody ?? '');
-    const claim = await idempotency.claim(req.merchantId, 'uqpay', key, hash);
+  /** The answer to a request whose idempotency key belongs to another request. */
+  function keyTaken(reply: FastifyReply, claim: KeyTakenClaim) {
     if (claim.kind === 'mismatch') {
       throw new DomainError('idempotency_mismatch', 'idempotency_key_reused', 'idempotency key was already used with a different request');
     }
     if (claim.kind === 'processing') throw new DomainError('request_processing', 'request_processing', 'request is processing');
-    if (claim.kind === 'replay') {
-      return reply.code(claim.status).header('x-idempotent-replayed', 'true').type('application/json').send(claim.body);
-    }
+    return reply.code(claim.status).header('x-idempotent-replayed', 'true').type('application/json').send(claim.body);
+  }
+
+  /**
+   * Runs a state-changing command under the request's x-idempotency-key: the
+   * key is claimed in the command's first unit of work and its response (or
+   * business error) stored with its outcome, kept for 24 hours.
+   */
+  async function idempotent<O>(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    run: (hooks?: CommandHooks<O>) => Promise<O>,
+    render: (outcome: O) => unknown,
+  ) {
+    const key = req.headers['x-idempotency-key'];
+    if (typeof key !== 'string' || key === '') return reply.send(render(await run()));
+    if (key.length > 128) throw DomainError.validation('x-idempotency-key is too long', 'x-idempotency-key');
+    const request = idempotency.request(req.merchantId, 'uqpay', key, requestHash(req.method, req.url, req.rawBody ?? ''), render);
     let text: string;
     try {
-      text = JSON.stringify(await run());
+      text = await request.succeeded(await run(request));
     } catch (error) {
+      if (error instanceof KeyTaken) return keyTaken(reply, error.claim);
       const e = toUqpayError(error);
-      if (e.status >= 500) await idempotency.release(req.merchantId, 'uqpay', key);
-      else await idempotency.complete(req.merchantId, 'uqpay', key, e.status, JSON.stringify(e.body));
+      const taken = await request.failed(e.status, JSON.stringify(e.body));
+      if (taken) return keyTaken(reply, taken);
       throw error;
     }
-    await idempotency.complete(req.merchantId, 'uqpay', key, 200, text);
     return reply.type('application/json').send(text);
   }
 
   app.post('/v2/payment_intents/create', { schema: { body: CreateIntentBody } }, (req: Body<CreateIntentBody>, reply) =>
-    idempotent(req, reply, async () => {
+    idempotent<IntentView>(req, reply, async (hooks) => {
       const b = req.body;
       const currency = assertCurrency(b.currency);
       const input: CreateIntentInput = {
@@ -177,8 +184,8 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
         customer: b.customer ?? (b.customer_id ? { customer_id: b.customer_id } : null),
       };
       if (b.payment_method) input.paymentMethod = paymentMethod(b.payment_method, b);
-      return wire.intent(await payments.createIntent(req.merchantId, input));
-    }),
+      return payments.createIntent(req.merchantId, input, hooks);
+    }, wire.intent),
   );
 
   app.get('/v2/payment_intents', { schema: { querystring: ListIntentsQuery } }, async (req: FastifyRequest<{ Querystring: ListIntentsQuery }>) => {
@@ -204,17 +211,18 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
     wire.intent(await payments.getIntent(req.merchantId, req.params.id)),
   );
 
-  app.post('/v2/payment_intents/:id', { schema: { params: IdParams, body: UpdateIntentBody } }, (req: Body<UpdateIntentBody>, reply) =>
-    idempotent(req, reply, async () => {
+  app.post('/v2/payment_intents/:id', { schema: { params: IdParams, body: UpdateIntentBody } }, (req: Body<UpdateIntentBody>, reply) => {
+    let current: IntentView | undefined;
+    return idempotent<IntentView>(req, reply, async (hooks) => {
       const b = req.body ?? {};
-      const current = await payments.getIntent(req.merchantId, req.params.id);
+      current = await payments.getIntent(req.merchantId, req.params.id);
       const currency = b.currency !== undefined ? assertCurrency(b.currency) : current.intent.currency;
       const amount = b.amount !== undefined ? positiveAmount(b.amount, currency, 'amount') : undefined;
       if (amount === undefined && b.currency !== undefined && currency !== current.intent.currency) {
         // A new currency re-reads the stored amount in that currency's exponent.
         throw DomainError.validation('amount is required when currency changes', 'amount');
       }
-      const view = await payments.updateIntent(req.merchantId, req.params.id, {
+      return payments.updateIntent(req.merchantId, req.params.id, {
         amount,
         currency: b.currency !== undefined ? currency : undefined,
         description: b.description,
@@ -222,40 +230,34 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
         metadata: metadata(b.metadata),
         returnUrl: b.return_url,
         customer: b.customer ?? (b.customer_id ? { customer_id: b.customer_id } : undefined),
-      });
-      return wire.intent({ intent: view.intent, attempt: current.attempt });
-    }),
-  );
+      }, hooks);
+    }, (view) => wire.intent({ intent: view.intent, attempt: current?.attempt ?? null }));
+  });
 
   app.post('/v2/payment_intents/:id/confirm', { schema: { params: IdParams, body: ConfirmIntentBody } }, (req: Body<ConfirmIntentBody>, reply) =>
-    idempotent(req, reply, async () => {
+    idempotent<IntentView>(req, reply, async (hooks) => {
       const b = req.body;
-      return wire.intent(
-        await payments.confirmIntent(req.merchantId, req.params.id, {
-          paymentMethod: paymentMethod(b.payment_method, b),
-          returnUrl: b.return_url ?? null,
-        }),
-      );
-    }),
+      return payments.confirmIntent(req.merchantId, req.params.id, { paymentMethod: paymentMethod(b.payment_method, b), returnUrl: b.return_url ?? null }, hooks);
+    }, wire.intent),
   );
 
   app.post('/v2/payment_intents/:id/capture', { schema: { params: IdParams, body: CaptureIntentBody } }, (req: Body<CaptureIntentBody>, reply) =>
-    idempotent(req, reply, async () => {
+    idempotent<IntentView>(req, reply, async (hooks) => {
       const b = req.body ?? {};
       let amount: number | undefined;
       if (b.amount_to_capture !== undefined) {
         const current = await payments.getIntent(req.merchantId, req.params.id);
         amount = positiveAmount(b.amount_to_capture, current.intent.currency, 'amount_to_capture');
       }
-      return wire.intent(await payments.capture(req.merchantId, req.params.id, amount));
-    }),
+      return payments.capture(req.merchantId, req.params.id, amount, hooks);
+    }, wire.intent),
   );
 
   app.post('/v2/payment_intents/:id/cancel', { schema: { params: IdParams, body: CancelIntentBody } }, (req: Body<CancelIntentBody>, reply) =>
-    idempotent(req, reply, async () => {
+    idempotent<IntentView>(req, reply, async (hooks) => {
       const reason: CancellationReason = req.body?.cancellation_reason ?? 'requested_by_customer';
-      return wire.intent(await payments.cancel(req.merchantId, req.params.id, reason));
-    }),
+      return payments.cancel(req.merchantId, req.params.id, reason, hooks);
+    }, wire.intent),
   );
 
   app.get('/v2/payment/payment_attempts', { schema: { querystring: ListAttemptsQuery } }, async (req: FastifyRequest<{ Querystring: ListAttemptsQuery }>) => {
@@ -274,18 +276,17 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
   );
 
   app.post('/v2/payment/refunds', { schema: { body: CreateRefundBody } }, (req: FastifyRequest<{ Body: CreateRefundBody }>, reply) =>
-    idempotent(req, reply, async () => {
+    idempotent<Refund>(req, reply, async (hooks) => {
       const b = req.body;
       const current = await payments.getIntent(req.merchantId, b.payment_intent_id);
-      const refund = await payments.createRefund(req.merchantId, {
+      return payments.createRefund(req.merchantId, {
         intentId: b.payment_intent_id,
         amount: positiveAmount(b.amount, current.intent.currency, 'amount'),
         reason: b.reason,
         metadata: metadata(b.metadata) ?? null,
         ...(b.payment_attempt_id ? { attemptId: b.payment_attempt_id } : {}),
-      });
-      return wire.refund(refund);
-    }),
+      }, hooks);
+    }, wire.refund),
   );
 
   app.get('/v2/payment/refunds', { schema: { querystring: ListRefundsQuery } }, async (req: FastifyRequest<{ Querystring: ListRefundsQuery }>) => {

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { Database } from '../schema.ts';
 import { migrate, type Db, type Store } from '../store.ts';
 
@@ -34,8 +34,12 @@ function openHandle(file: string, readonly: boolean): Handle {
   handle.pragma('busy_timeout = 5000');
   if (!readonly) {
     handle.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk (WAL fsynced) before the unit's promise settles.
-    handle.pragma('synchronous = FULL');
+    // NORMAL: COMMIT writes the WAL without fsyncing it; the WalSyncer below
+    // fsyncs it off the event loop, and a unit's promise settles only after
+    // that, so nothing is reported before it is on disk. (Checkpoints, on the
+    // worker's connection, sync the WAL before copying it and the database
+    // file after.)
+    handle.pragma('synchronous = NORMAL');
     // Each unit runs under a savepoint, and SQLite keeps the pages a savepoint
     // may have to restore in a statement journal: a temp file (two syscalls
     // per page) unless temp storage is in memory. It is rollback data of the
@@ -52,13 +56,77 @@ interface PendingUnit {
   reject: (error: unknown) => void;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Makes commits durable without blocking the event loop. The writer commits
+ * with synchronous=NORMAL (the WAL is written, not fsynced); this fsyncs the
+ * WAL file on libuv's thread pool and calls back everything committed before
+ * that fsync began. One fsync is in flight at a time; commits that land while
+ * it runs wait for the next one, which covers them all, so under load one
+ * fsync serves several groups while the event loop keeps working.
+ */
+class WalSyncer {
+  private fd: number | undefined;
+  private committed = 0;
+  private synced = 0;
+  private inFlight = false;
+  private waiting: Array<{ seq: number; done: (error?: unknown) => void }> = [];
+
+  constructor(private readonly walFile: string) {}
+
+  /** Called right after a COMMIT; done runs once that commit is on disk. */
+  afterCommit(done: (error?: unknown) => void): void {
+    this.waiting.push({ seq: ++this.committed, done });
+    this.start();
+  }
+
+  /** Resolves once everything committed so far is on disk. */
+  durable(): Promise<void> {
+    if (this.synced === this.committed) return Promise.resolve();
+    const seq = this.committed;
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ seq, done: (error) => (error ? reject(error) : resolve()) });
+    });
+  }
+
+  private start(): void {
+    if (this.inFlight || this.synced === this.committed) return;
+    this.inFlight = true;
+    const target = this.committed;
+    let fd: number;
+    try {
+      fd = this.fd ??= openSync(this.walFile, 'r');
+    } catch (error) {
+      this.finish(target, error);
+      return;
+    }
+    fdatasync(fd, (error) => this.finish(target, error ?? undefined));
+  }
+
+  private finish(target: number, error: unknown): void {
+    this.inFlight = false;
+    if (!error) this.synced = target;
+    const ready = this.waiting.filter((w) => w.seq <= target);
+    this.waiting = this.waiting.filter((w) => w.seq > target);
+    for (const w of ready) w.done(error);
+    this.start();
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
 const MAX_GROUP = 256;
 
 /**
  * Group commit: units that arrive while the writer is busy, or in the same
  * turn of the event loop, run one after another inside one transaction, each
  * under its own savepoint, so one failing unit rolls back alone. Their promises
- * settle after the shared COMMIT, so nothing is reported before it is durable.
+ * settle once the shared COMMIT is on disk (see WalSyncer), so nothing is
+ * reported before it is durable.
  */
 class GroupCommitter {
   private queue: PendingUnit[] = [];
@@ -73,6 +141,7 @@ class GroupCommitter {
     private readonly handle: Handle,
     private readonly db: Kysely<Database>,
     private readonly checkpointer: Checkpointer,
+    private readonly syncer: WalSyncer,
   ) {
     // Prepared once: they run once per group or per unit.
     this.begin = handle.prepare('BEGIN IMMEDIATE');
@@ -101,7 +170,7 @@ class GroupCommitter {
 
   private async flush(): Promise<void> {
     const group = this.queue.splice(0, MAX_GROUP);
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const outcomes: Outcome[] = [];
     const h = this.handle;
     try {
       await this.db.connection().execute(async (conn) => {
@@ -125,11 +194,7 @@ class GroupCommitter {
           throw error;
         }
       });
-      group.forEach((unit, i) => {
-        const o = outcomes[i]!;
-        if (o.ok) unit.resolve(o.value);
-        else unit.reject(o.error);
-      });
+      this.syncer.afterCommit((syncError) => settle(group, outcomes, syncError));
     } catch (error) {
       for (const unit of group) unit.reject(error);
     } finally {
@@ -137,6 +202,39 @@ class GroupCommitter {
       this.scheduled = false;
       if (this.queue.length) this.schedule();
     }
+  }
+}
+
+function settle(group: PendingUnit[], outcomes: Outcome[], syncError: unknown): void {
+  group.forEach((unit, i) => {
+    const o = outcomes[i]!;
+    if (syncError) unit.reject(syncError);
+    else if (o.ok) unit.resolve(o.value);
+    else unit.reject(o.error);
+  });
+}
+
+/**
+ * Kysely's SQLite driver, except that a connection is handed out only once
+ * everything committed so far is on disk: a read never shows what a crash
+ * could still take back.
+ */
+class DurableReadDialect extends SqliteDialect {
+  constructor(
+    private readonly driverConfig: SqliteDialectConfig,
+    private readonly syncer: WalSyncer,
+  ) {
+    super(driverConfig);
+  }
+
+  override createDriver(): Driver {
+    const syncer = this.syncer;
+    return new (class extends SqliteDriver {
+      override async acquireConnection(): Promise<DatabaseConnection> {
+        await syncer.durable();
+        return super.acquireConnection();
+      }
+    })(this.driverConfig);
   }
 }
 
@@ -155,8 +253,8 @@ class GroupCommitter {
  * the group grows), and the WAL holds at most about half a second of writes
  * (tens of MB at full load) instead of growing.
  *
- * Both connections use synchronous=FULL: a checkpoint fsyncs the WAL before
- * copying and the database file before the WAL may be reused.
+ * The worker's connection uses synchronous=FULL: its checkpoints fsync the
+ * WAL before copying and the database file before the WAL may be reused.
  */
 const CHECKPOINTER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -294,15 +392,18 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   writer.pragma('wal_autocheckpoint = 0');
   writer.pragma('journal_size_limit = 67108864'); // a WAL that grew past 64 MB is cut back when it starts over
   const checkpointer = new Checkpointer(file, writer);
+  const syncer = new WalSyncer(`${file}-wal`);
   const reader = openHandle(file, true);
-  const readDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(reader) }) });
-  const committer = new GroupCommitter(writer, writeDb, checkpointer);
+  const readDb = new Kysely<Database>({ dialect: new DurableReadDialect({ database: cachingDatabase(reader) }, syncer) });
+  const committer = new GroupCommitter(writer, writeDb, checkpointer, syncer);
   return {
     dialect: 'sqlite',
     read: readDb,
     rowLocks: false,
     unit: (fn) => committer.submit(fn),
     async close() {
+      await syncer.durable().catch(() => {});
+      syncer.close();
       await checkpointer.stop();
       await readDb.destroy();
       await writeDb.destroy();
