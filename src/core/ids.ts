@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomFillSync, randomInt } from 'node:crypto';
 
 /**
  * Snowflake ids in the providers' layout: 41 bits of milliseconds since
@@ -31,4 +31,39 @@ export class IdGenerator {
   }
 }
 
-export const uuid = (): string => randomUUID();
+/**
+ * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random
+ * bits. Event, journal and delivery ids made now sort after those made
+ * before, so their rows and index entries are appended instead of scattered
+ * over the whole index (fewer pages written per commit).
+ */
+export function uuid(): string {
+  const b = secureRandomBytes(16);
+  const ms = Date.now();
+  b.writeUIntBE(ms, 0, 6);
+  b[6] = 0x70 | (b[6]! & 0x0f);
+  b[8] = 0x80 | (b[8]! & 0x3f);
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Random bytes for tokens and secrets, from a pool the CSPRNG refills 8 KB at
+ * a time (as Node does for randomUUID): one system call per few hundred
+ * tokens instead of one per token. Bytes handed out are never handed out again.
+ */
+const POOL_SIZE = 8192;
+const pool = Buffer.alloc(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+export function secureRandomBytes(length: number): Buffer {
+  if (length > POOL_SIZE) return randomFillSync(Buffer.alloc(length));
+  if (poolOffset + length > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + length));
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
+  return out;
+}

@@ -14,10 +14,20 @@ import type {
 } from '../core/payments/repository.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
-import { insertRow, insertRows, selectRow, updateRow } from './compiled.ts';
+import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
 import type { PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
+
+/** An event's delivery, when it has somewhere to go (its notify URL or the merchant's webhook URL). */
+const planDelivery = prepared('delivery plan', (db, p) => {
+  const query = sql`
+    insert into deliveries (id, event_id, merchant_id, dialect, url, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at)
+    select e.id || ${p('id_suffix')}, e.id, e.merchant_id, ${p('dialect')}, coalesce(${p('url')}, m.webhook_url), 'pending', 0, e.created_at, null, null, null, e.created_at, e.created_at
+    from events e join merchants m on m.id = e.merchant_id
+    where e.id = ${p('event_id')} and coalesce(${p('url')}, m.webhook_url, '') <> ''`;
+  return { compile: () => query.compile(db) };
+});
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const parse = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
@@ -244,6 +254,9 @@ class Tx implements PaymentsTx {
 
   async appendEvents(events: DomainEvent[]) {
     if (events.length === 0) return;
+    // The events of one transition share their snapshot: serialized once.
+    const payloads = new Map<object, string>();
+    const payloadOf = (p: object) => payloads.get(p) ?? payloads.set(p, JSON.stringify(p)).get(p)!;
     await insertRows(
       this.db,
       'events',
@@ -252,27 +265,15 @@ class Tx implements PaymentsTx {
         merchant_id: e.merchantId,
         type: e.type,
         source_id: e.sourceId,
-        payload: JSON.stringify(e.payload),
+        payload: payloadOf(e.payload),
         created_at: e.createdAt,
       })),
     );
     // Plan the deliveries in the same transaction: each event goes, in the
     // dialect its intent came through, to the intent's notify URL or else the
     // merchant's webhook URL. The relay sends them after commit.
-    const groups = new Map<string, { dialect: string; url: string | null; ids: string[] }>();
     for (const e of events) {
-      const key = `${e.notify.dialect}\n${e.notify.url ?? ''}`;
-      const group = groups.get(key) ?? { dialect: e.notify.dialect, url: e.notify.url, ids: [] };
-      group.ids.push(e.id);
-      groups.set(key, group);
-    }
-    for (const { dialect, url, ids } of groups.values()) {
-      await sql`
-        insert into deliveries (id, event_id, merchant_id, dialect, url, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at)
-        select e.id || ${':' + dialect}, e.id, e.merchant_id, ${dialect}, coalesce(${url}, m.webhook_url), 'pending', 0, e.created_at, null, null, null, e.created_at, e.created_at
-        from events e join merchants m on m.id = e.merchant_id
-        where e.id in (${sql.join(ids)}) and coalesce(${url}, m.webhook_url, '') <> ''
-      `.execute(this.db);
+      await planDelivery.run(this.db, { event_id: e.id, dialect: e.notify.dialect, id_suffix: `:${e.notify.dialect}`, url: e.notify.url });
     }
   }
 

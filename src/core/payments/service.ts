@@ -4,10 +4,9 @@
  * work; calls to the card network and 3DS server happen between units, never
  * inside one (record the attempt, commit, call, commit the result).
  */
-import { randomBytes } from 'node:crypto';
 import { sameBusinessDay, type Clock } from '../clock.ts';
 import { DomainError, isDomainError } from '../errors.ts';
-import { type IdGenerator, uuid } from '../ids.ts';
+import { type IdGenerator, secureRandomBytes, uuid } from '../ids.ts';
 import { captureEntries, refundEntries } from '../ledger/journal.ts';
 import type { AuthorizationResult, CardDetails, CardNetwork, FxRates, PaymentCodeResult, ThreeDSData, ThreeDSServer, Wallets } from '../ports.ts';
 import type { SecretBox } from '../secret-box.ts';
@@ -115,7 +114,7 @@ export class PaymentsService {
       metadata: input.metadata ?? null,
       returnUrl: input.returnUrl ?? null,
       customer: input.customer ?? null,
-      clientSecret: randomBytes(24).toString('base64url'),
+      clientSecret: secureRandomBytes(24).toString('base64url'),
       latestAttemptId: null,
       nextAction: null,
       origin: input.origin ?? 'uqpay',
@@ -712,6 +711,7 @@ export class PaymentsService {
   }
 
   private events(emits: Emit[], intent: PaymentIntent, attempt: PaymentAttempt | null, refund: Refund | null, now: number): DomainEvent[] {
+    const payload = { intent, ...(attempt ? { attempt } : {}), ...(refund ? { refund } : {}) };
     return emits.map((e) => {
       const sourceId = e.subject === 'refund' ? refund!.id : e.subject === 'attempt' ? attempt!.id : intent.id;
       return {
@@ -719,7 +719,7 @@ export class PaymentsService {
         merchantId: intent.merchantId,
         type: e.type,
         sourceId,
-        payload: { intent, ...(attempt ? { attempt } : {}), ...(refund ? { refund } : {}) },
+        payload,
         createdAt: now,
         notify: { dialect: intent.origin, url: intent.notifyUrl },
       };

@@ -8,7 +8,8 @@
  * ask for every case. State lives in memory; a pending charge this process
  * never saw (after a restart) is taken as confirmed by the payer.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { secureRandomBytes } from '../../core/ids.ts';
 import type { Money } from '../../core/money.ts';
 import type { PaymentCodeRequest, PaymentCodeResult, WalletKind, WalletOrder, WalletOrderRequest, Wallets } from '../../core/ports.ts';
 
@@ -34,10 +35,10 @@ export const PAYMENT_CODE_OUTCOMES: readonly PaymentCodeOutcome[] = [
 
 /** What an app / JSAPI / mini-program flow hands the wallet SDK, per wallet family. */
 function sdkParams(wallet: WalletKind, token: string, shopper: Money, now: number): Record<string, string> {
-  const nonce = randomBytes(12).toString('hex');
+  const nonce = secureRandomBytes(12).toString('hex');
   const timeStamp = String(Math.floor(now / 1000));
   if (wallet === 'wechatpay') {
-    return { appId: 'wxsandbox0000000000', timeStamp, nonceStr: nonce, package: `prepay_id=${token}`, signType: 'RSA', paySign: randomBytes(32).toString('base64') };
+    return { appId: 'wxsandbox0000000000', timeStamp, nonceStr: nonce, package: `prepay_id=${token}`, signType: 'RSA', paySign: secureRandomBytes(32).toString('base64') };
   }
   return { orderStr: `sandbox_order=${token}&total_amount=${shopper.amount}&currency=${shopper.currency}`, tradeNO: token, nonce };
 }
@@ -55,7 +56,7 @@ export class SimWallets implements Wallets {
   constructor(private readonly opts: { payUrl: (token: string) => string; now: () => number }) {}
 
   async createOrder(req: WalletOrderRequest): Promise<WalletOrder> {
-    const token = randomBytes(18).toString('base64url');
+    const token = secureRandomBytes(18).toString('base64url');
     const payUrl = this.opts.payUrl(token);
     return { token, qrContent: payUrl, payUrl, sdkParams: sdkParams(req.wallet, token, req.shopperAmount, this.opts.now()) };
   }
