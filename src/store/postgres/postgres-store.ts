@@ -6,8 +6,36 @@ import { migrate, type Store } from '../store.ts';
 // int8 columns hold minor units and epoch milliseconds, always below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
+/**
+ * Kysely sends every query unnamed, so PostgreSQL parses and plans it on
+ * each call. The payment path runs the same few dozen statements over and
+ * over: named, each connection prepares a statement once and then only binds
+ * and executes it. Names are per SQL text; only data statements are named
+ * (PostgreSQL cannot prepare DDL), and only the first MAX_NAMED texts.
+ */
+const MAX_NAMED = 2000;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED && /^\s*(select|insert|update|delete|with)\b/i.test(text)) {
+    name = `polypay_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+function nameStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
+    const name = typeof text === 'string' && rest.length === 0 && typeof values !== 'function' ? statementName(text) : undefined;
+    return name ? query({ name, text, values }) : query(text, values, ...rest);
+  };
+}
+
 export async function openPostgresStore(url: string, poolSize = 16): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('connect', nameStatements);
   // An idle connection the server drops (restart, failover, admin kill) is
   // replaced on next use; without a listener it would crash the process.
   let closing = false;
