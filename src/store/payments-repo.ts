@@ -1,5 +1,5 @@
 /** Kysely implementation of the payments repository, shared by SQLite and PostgreSQL. */
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { merchantBalance, type Journal } from '../core/ledger/journal.ts';
 import type {
   AttemptFilter,
@@ -16,18 +16,12 @@ import type { IdempotencyKey } from '../core/payments/command.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
-import type { PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
+import type { DeliveryTable, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
 
-/** An event's delivery, when it has somewhere to go (its notify URL or the merchant's webhook URL). */
-const planDelivery = prepared('delivery plan', (db, p) => {
-  const query = sql`
-    insert into deliveries (id, event_id, merchant_id, dialect, url, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at)
-    select e.id || ${p('id_suffix')}, e.id, e.merchant_id, ${p('dialect')}, coalesce(${p('url')}, m.webhook_url), 'pending', 0, e.created_at, null, null, null, e.created_at, e.created_at
-    from events e join merchants m on m.id = e.merchant_id
-    where e.id = ${p('event_id')} and coalesce(${p('url')}, m.webhook_url, '') <> ''`;
-  return { compile: () => query.compile(db) };
-});
+const merchantWebhookUrl = prepared<{ webhook_url: string | null }>('merchant webhook url', (db, p) =>
+  db.selectFrom('merchants').select('webhook_url').where('id', '=', p('id')),
+);
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const parse = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
@@ -271,10 +265,38 @@ class Tx implements PaymentsTx {
     );
     // Plan the deliveries in the same transaction: each event goes, in the
     // dialect its intent came through, to the intent's notify URL or else the
-    // merchant's webhook URL. The relay sends them after commit.
+    // merchant's webhook URL (read here, in this transaction). The relay
+    // sends them after commit.
+    const webhookUrls = new Map<string, string | null>();
+    const deliveries: DeliveryTable[] = [];
     for (const e of events) {
-      await planDelivery.run(this.db, { event_id: e.id, dialect: e.notify.dialect, id_suffix: `:${e.notify.dialect}`, url: e.notify.url });
+      let url = e.notify.url;
+      if (!url) {
+        if (!webhookUrls.has(e.merchantId)) {
+          const [m] = await merchantWebhookUrl.execute(this.db, { id: e.merchantId });
+          webhookUrls.set(e.merchantId, m?.webhook_url ?? null);
+        }
+        url = webhookUrls.get(e.merchantId) ?? null;
+      }
+      if (!url) continue;
+      const dialect = e.notify.dialect;
+      deliveries.push({
+        id: `${e.id}:${dialect}`,
+        event_id: e.id,
+        merchant_id: e.merchantId,
+        dialect,
+        url,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: e.createdAt,
+        lease_until: null,
+        last_status_code: null,
+        last_error: null,
+        created_at: e.createdAt,
+        updated_at: e.createdAt,
+      });
     }
+    if (deliveries.length > 0) await insertRows(this.db, 'deliveries', deliveries);
   }
 
   async vaultPut(token: string, ciphertext: string, expiresAt: number) {
