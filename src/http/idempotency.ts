@@ -14,9 +14,16 @@ import type { Clock } from '../core/clock.ts';
 import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/command.ts';
 import type { PaymentsTx } from '../core/payments/repository.ts';
 import type { Db, Store } from '../store/store.ts';
-import { claimKey, completeKey, releaseKey } from '../store/request-guards.ts';
+import { claimKey, completeAbandonedKey, completeKey, releaseKey } from '../store/request-guards.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A key still processing this long after its request began belongs to a
+ * request that died mid-way: no request runs this long, and by then the
+ * recovery worker (every 30 s, for work older than 60 s) has settled what it
+ * left in flight.
+ */
+export const ABANDONED_AFTER_MS = 2 * 60 * 1000;
 
 /** Why a key cannot be used for this request: its stored response, another body, or a request still running. */
 export type KeyTakenClaim = Exclude<KeyClaim, { kind: 'new' }>;
@@ -44,8 +51,8 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
     private readonly render: (outcome: O) => unknown,
   ) {}
 
-  async begin(tx: PaymentsTx): Promise<void> {
-    const claim = await tx.claimKey(this.key, this.clock.now());
+  async begin(tx: PaymentsTx, subjectId: string): Promise<void> {
+    const claim = await tx.claimKey(this.key, this.clock.now(), subjectId);
     if (claim.kind !== 'new') throw new KeyTaken(claim);
   }
 
@@ -67,9 +74,25 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
     if (this.stored !== null) return this.stored;
     const text = JSON.stringify(this.render(outcome));
     await this.store.unit(async (db) => {
-      if (this.claimed || (await claimKey(db, this.key, this.clock.now())).kind === 'new') await completeKey(db, this.key, 200, text);
+      if (this.claimed || (await claimKey(db, this.key, this.clock.now(), null)).kind === 'new') await completeKey(db, this.key, 200, text);
     });
     return text;
+  }
+
+  /**
+   * The answer for a key that another request left processing: when that
+   * request died mid-way (see ABANDONED_AFTER_MS) and the object it worked on
+   * has settled (`settled` returns it, or null while it is still in flight),
+   * the object's state, stored under the key from now on. Null otherwise.
+   */
+  async recoverAbandoned(claim: KeyTakenClaim, settled: (subjectId: string) => Promise<O | null>): Promise<string | null> {
+    if (claim.kind !== 'processing' || !claim.subjectId) return null;
+    if (this.clock.now() - claim.claimedAt < ABANDONED_AFTER_MS) return null;
+    const outcome = await settled(claim.subjectId);
+    if (outcome === null) return null;
+    const text = JSON.stringify(this.render(outcome));
+    const stored = await this.store.unit((db) => completeAbandonedKey(db, this.key, 200, text));
+    return stored ? text : null;
   }
 
   /**
@@ -84,7 +107,7 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
     }
     return this.store.unit(async (db) => {
       if (!this.claimed) {
-        const claim = await claimKey(db, this.key, this.clock.now());
+        const claim = await claimKey(db, this.key, this.clock.now(), null);
         if (claim.kind !== 'new') return claim;
       }
       await completeKey(db, this.key, status, body);

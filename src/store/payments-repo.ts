@@ -308,8 +308,8 @@ class Tx implements PaymentsTx {
     return r?.ciphertext ?? null;
   }
 
-  claimKey(key: IdempotencyKey, now: number) {
-    return claimKey(this.db, key, now);
+  claimKey(key: IdempotencyKey, now: number, subjectId: string | null) {
+    return claimKey(this.db, key, now, subjectId);
   }
 
   completeKey(key: IdempotencyKey, status: number, body: string) {

@@ -23,17 +23,24 @@ const insertKey = prepared<{ key: string }>('idempotency claim', (db, p) =>
       response_body: null,
       created_at: p('created_at'),
       expires_at: p('expires_at'),
+      subject_id: p('subject_id'),
     })
     .onConflict((oc) => oc.columns(['merchant_id', 'scope', 'key']).doNothing())
     .returning('key'),
 );
 
-const selectKey = prepared<{ request_hash: string; state: string; response_status: number | null; response_body: string | null; expires_at: number }>(
-  'idempotency find',
-  (db, p) =>
+const selectKey = prepared<{
+  request_hash: string;
+  state: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: number;
+  expires_at: number;
+  subject_id: string | null;
+}>('idempotency find', (db, p) =>
     db
       .selectFrom('idempotency_keys')
-      .select(['request_hash', 'state', 'response_status', 'response_body', 'expires_at'])
+      .select(['request_hash', 'state', 'response_status', 'response_body', 'created_at', 'expires_at', 'subject_id'])
       .where('merchant_id', '=', p('merchant_id'))
       .where('scope', '=', p('scope'))
       .where('key', '=', p('key')),
@@ -42,7 +49,7 @@ const selectKey = prepared<{ request_hash: string; state: string; response_statu
 const renewKey = prepared('idempotency renew', (db, p) =>
   db
     .updateTable('idempotency_keys')
-    .set({ request_hash: p('request_hash'), state: 'processing', response_status: null, response_body: null, created_at: p('created_at'), expires_at: p('expires_at') })
+    .set({ request_hash: p('request_hash'), state: 'processing', response_status: null, response_body: null, created_at: p('created_at'), expires_at: p('expires_at'), subject_id: p('subject_id') })
     .where('merchant_id', '=', p('merchant_id'))
     .where('scope', '=', p('scope'))
     .where('key', '=', p('key')),
@@ -57,6 +64,16 @@ const storeResponse = prepared('idempotency complete', (db, p) =>
     .where('key', '=', p('key')),
 );
 
+const storeAbandonedResponse = prepared('idempotency recover', (db, p) =>
+  db
+    .updateTable('idempotency_keys')
+    .set({ state: 'done', response_status: p('status'), response_body: p('body') })
+    .where('merchant_id', '=', p('merchant_id'))
+    .where('scope', '=', p('scope'))
+    .where('key', '=', p('key'))
+    .where('state', '=', 'processing'),
+);
+
 const deleteClaim = prepared('idempotency release', (db, p) =>
   db
     .deleteFrom('idempotency_keys')
@@ -68,9 +85,13 @@ const deleteClaim = prepared('idempotency release', (db, p) =>
 
 const keyColumns = (k: IdempotencyKey) => ({ merchant_id: k.merchantId, scope: k.scope, key: k.key, request_hash: k.requestHash });
 
-/** Claims the key for this request (state processing), or says why not: its stored response, another body, or still running. */
-export async function claimKey(db: Db, k: IdempotencyKey, now: number): Promise<KeyClaim> {
-  const values = { ...keyColumns(k), created_at: now, expires_at: k.expiresAt };
+/**
+ * Claims the key for this request (state processing) on behalf of the object
+ * it works on, or says why not: its stored response, another body, or still
+ * running.
+ */
+export async function claimKey(db: Db, k: IdempotencyKey, now: number, subjectId: string | null): Promise<KeyClaim> {
+  const values = { ...keyColumns(k), created_at: now, expires_at: k.expiresAt, subject_id: subjectId };
   const [inserted] = await insertKey.execute(db, values);
   if (inserted) return { kind: 'new' };
   const [row] = await selectKey.execute(db, values);
@@ -80,13 +101,18 @@ export async function claimKey(db: Db, k: IdempotencyKey, now: number): Promise<
     return { kind: 'new' };
   }
   if (row.request_hash !== k.requestHash) return { kind: 'mismatch' };
-  if (row.state !== 'done') return { kind: 'processing' };
+  if (row.state !== 'done') return { kind: 'processing', subjectId: row.subject_id, claimedAt: Number(row.created_at) };
   return { kind: 'replay', status: Number(row.response_status), body: row.response_body ?? '' };
 }
 
 /** Stores the response a claimed key answers with from now on. */
 export async function completeKey(db: Db, k: IdempotencyKey, status: number, body: string): Promise<void> {
   await storeResponse.run(db, { ...keyColumns(k), status, body });
+}
+
+/** Stores the response of a key whose request died mid-way; false when the key is no longer processing. */
+export async function completeAbandonedKey(db: Db, k: IdempotencyKey, status: number, body: string): Promise<boolean> {
+  return (await storeAbandonedResponse.run(db, { ...keyColumns(k), status, body })) > 0;
 }
 
 /** Frees a key still being processed (its request failed in a way worth retrying). */

@@ -144,6 +144,8 @@ export interface IdempotencyKeyTable {
   response_body: string | null;
   created_at: number;
   expires_at: number;
+  /** The object the request created or changed (see migration 003). */
+  subject_id: string | null;
 }
 
 export interface MerchantReferenceTable {

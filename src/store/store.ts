@@ -2,6 +2,7 @@ import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_wallets.ts';
+import * as m003 from './migrations/003_idempotency_subject.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -25,6 +26,7 @@ export interface Store {
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName): Promise<void> }> = {
   '001_initial': m001,
   '002_wallets': m002,
+  '003_idempotency_subject': m003,
 };
 
 export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<void> {

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPgDatabase, describeEachBackend, intentBody, startPlatform, strandAttempt, UqpayClient, type TestPlatform } from '../support/platform.ts';
+import { requestHash } from '../../src/http/idempotency.ts';
+import { advanceClock, createPgDatabase, describeEachBackend, intentBody, seedCard, startPlatform, strandAttempt, UqpayClient, type TestPlatform } from '../support/platform.ts';
 
 describeEachBackend('recovery of work a crash left in flight', (backend) => {
   let tp: TestPlatform;
@@ -23,6 +25,13 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
     await dropDb?.();
   });
 
+  async function restart(): Promise<void> {
+    await tp.platform.close();
+    tp = await startPlatform(backend, { dataDir, databaseUrl });
+    merchant = new UqpayClient(tp.baseUrl, merchant.credentials);
+    await merchant.authenticate();
+  }
+
   it('an attempt recorded but never answered is settled on restart, charging nothing', async () => {
     const created = await merchant.post('/v2/payment_intents/create', intentBody());
     const id = created.body.payment_intent_id;
@@ -35,10 +44,7 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
     const cancel = await merchant.post(`/v2/payment_intents/${id}/cancel`, { cancellation_reason: 'duplicate' });
     expect(cancel.status).toBe(400); // in flight: neither cancellable nor confirmable until settled
 
-    await tp.platform.close();
-    tp = await startPlatform(backend, { dataDir, databaseUrl });
-    merchant = new UqpayClient(tp.baseUrl, merchant.credentials);
-    await merchant.authenticate();
+    await restart();
     const deadline = Date.now() + 5000;
     let status = 'PENDING';
     while (status === 'PENDING' && Date.now() < deadline) {
@@ -50,5 +56,45 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
     expect(after.body.latest_payment_attempt).toMatchObject({ attempt_status: 'FAILED', failure_code: 'processing_error' });
     const balances = await merchant.get('/v2/payment/balances');
     expect(balances.body.total_items).toBe(0);
+  });
+
+  it('a retry of an idempotent request that died mid-way gets the settled payment, never a second one', async () => {
+    const key = randomUUID();
+    const body = JSON.stringify({ ...intentBody({ amount: '12.34' }), payment_method: seedCard() });
+    // The crash: the request's first unit committed (its key claimed for the intent, the attempt INITIATED), then nothing.
+    const created = await merchant.post('/v2/payment_intents/create', intentBody({ amount: '12.34' }));
+    const id = created.body.payment_intent_id;
+    await strandAttempt(tp, merchant.credentials.merchant_id, id, 'PA1000000000000000002', {
+      type: 'card',
+      card: { bin: '534693', last4: '8117', network: 'mastercard', expiryMonth: 12, expiryYear: 2099, fingerprint: 'f', threeDsAction: 'skip_3ds' },
+    });
+    const now = tp.platform.clock.now();
+    await tp.platform.store.unit((db) =>
+      db
+        .insertInto('idempotency_keys')
+        .values({
+          merchant_id: merchant.credentials.merchant_id, scope: 'uqpay', key, request_hash: requestHash('POST', '/api/v2/payment_intents/create', body),
+          state: 'processing', response_status: null, response_body: null, created_at: now, expires_at: now + 86_400_000, subject_id: id,
+        })
+        .execute(),
+    );
+    const before = await merchant.get('/v2/payment_intents?page_size=100');
+
+    await restart(); // recovery settles the stranded attempt
+    const soon = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(soon.status, soon.text).toBe(409); // it might still be running: the client is told to wait
+    expect(soon.body.message).toBe('request is processing');
+
+    await advanceClock(tp, 180);
+    const retry = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.headers.get('x-idempotent-replayed')).toBe('true');
+    expect(retry.body).toMatchObject({ payment_intent_id: id, intent_status: 'REQUIRES_PAYMENT_METHOD', amount: '12.34' });
+    expect(retry.body.latest_payment_attempt).toMatchObject({ attempt_status: 'FAILED', failure_code: 'processing_error' });
+    const again = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(again.text).toBe(retry.text);
+    const after = await merchant.get('/v2/payment_intents?page_size=100');
+    expect(after.body.total_items).toBe(before.body.total_items); // no second intent
+    expect((await merchant.get('/v2/payment/balances')).body.total_items).toBe(0); // nothing charged
   });
 });

@@ -39,7 +39,8 @@ export type KeyClaim =
   | { kind: 'new' }
   | { kind: 'replay'; status: number; body: string }
   | { kind: 'mismatch' }
-  | { kind: 'processing' };
+  /** Still running, or died mid-way: `subjectId` is what it was working on, `claimedAt` when it began. */
+  | { kind: 'processing'; subjectId: string | null; claimedAt: number };
 
 /** The units of one command: hooks.begin joins its first unit that commits, hooks.end the unit that settles it. */
 export class CommandUnits<O> {

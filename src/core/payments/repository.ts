@@ -22,7 +22,7 @@ export interface PaymentsTx {
   vaultPut(token: string, ciphertext: string, expiresAt: number): Promise<void>;
   vaultTake(token: string): Promise<string | null>;
   /** Claims a merchant's idempotency key for a request, in this transaction (see command.ts). */
-  claimKey(key: IdempotencyKey, now: number): Promise<KeyClaim>;
+  claimKey(key: IdempotencyKey, now: number, subjectId: string | null): Promise<KeyClaim>;
   /** Stores the response a claimed idempotency key answers with. */
   completeKey(key: IdempotencyKey, status: number, body: string): Promise<void>;
   /** Reserves a provider reference (QFPay out_trade_no) for an object; false when the merchant already used it. */

@@ -6,7 +6,7 @@ import type { CommandHooks } from '../../core/payments/command.ts';
 import type { CardInput, CreateIntentInput, IntentView, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
 import type { CancellationReason, Refund } from '../../core/payments/types.ts';
 import { WALLET_KINDS, type WalletFlow, type WalletKind } from '../../core/ports.ts';
-import { KeyTaken, requestHash, type IdempotencyKeys, type KeyTakenClaim } from '../../http/idempotency.ts';
+import { KeyTaken, requestHash, type IdempotencyKeys, type IdempotentRequest, type KeyTakenClaim } from '../../http/idempotency.ts';
 import { toUqpayError } from './errors.ts';
 import {
   CancelIntentBody,
@@ -133,8 +133,22 @@ function timeFilter(text: string | undefined, field: string): number | undefined
 export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void {
   const { payments, idempotency } = deps;
 
+  /** An intent that is not waiting on the outside world, or null. */
+  async function settledIntent(merchantId: string, id: string): Promise<IntentView | null> {
+    const view = id.startsWith('PI') ? await payments.getIntent(merchantId, id).catch(() => null) : null;
+    return view && view.intent.status !== 'PENDING' ? view : null;
+  }
+
+  /** A refund the network has answered, or null. */
+  async function settledRefund(merchantId: string, id: string): Promise<Refund | null> {
+    const refund = id.startsWith('RF') ? await payments.getRefund(merchantId, id).catch(() => null) : null;
+    return refund && (refund.status === 'SUCCEEDED' || refund.status === 'FAILED') ? refund : null;
+  }
+
   /** The answer to a request whose idempotency key belongs to another request. */
-  function keyTaken(reply: FastifyReply, claim: KeyTakenClaim) {
+  async function keyTaken<O>(reply: FastifyReply, request: IdempotentRequest<O>, claim: KeyTakenClaim, settled: (id: string) => Promise<O | null>) {
+    const recovered = await request.recoverAbandoned(claim, settled);
+    if (recovered !== null) return reply.header('x-idempotent-replayed', 'true').type('application/json').send(recovered);
     if (claim.kind === 'mismatch') {
       throw new DomainError('idempotency_mismatch', 'idempotency_key_reused', 'idempotency key was already used with a different request');
     }
@@ -152,6 +166,8 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
     reply: FastifyReply,
     run: (hooks?: CommandHooks<O>) => Promise<O>,
     render: (outcome: O) => unknown,
+    /** The command's object by id once it has settled (null while in flight): the answer for a retry after a crash. */
+    settled: (merchantId: string, id: string) => Promise<O | null>,
   ) {
     const key = req.headers['x-idempotency-key'];
     if (typeof key !== 'string' || key === '') return reply.send(render(await run()));
@@ -161,10 +177,11 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
     try {
       text = await request.succeeded(await run(request));
     } catch (error) {
-      if (error instanceof KeyTaken) return keyTaken(reply, error.claim);
+      const settledSubject = (id: string) => settled(req.merchantId, id);
+      if (error instanceof KeyTaken) return keyTaken(reply, request, error.claim, settledSubject);
       const e = toUqpayError(error);
       const taken = await request.failed(e.status, JSON.stringify(e.body));
-      if (taken) return keyTaken(reply, taken);
+      if (taken) return keyTaken(reply, request, taken, settledSubject);
       throw error;
     }
     return reply.type('application/json').send(text);
@@ -185,7 +202,7 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
       };
       if (b.payment_method) input.paymentMethod = paymentMethod(b.payment_method, b);
       return payments.createIntent(req.merchantId, input, hooks);
-    }, wire.intent),
+    }, wire.intent, settledIntent),
   );
 
   app.get('/v2/payment_intents', { schema: { querystring: ListIntentsQuery } }, async (req: FastifyRequest<{ Querystring: ListIntentsQuery }>) => {
@@ -231,14 +248,14 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
         returnUrl: b.return_url,
         customer: b.customer ?? (b.customer_id ? { customer_id: b.customer_id } : undefined),
       }, hooks);
-    }, (view) => wire.intent({ intent: view.intent, attempt: current?.attempt ?? null }));
+    }, (view) => wire.intent({ intent: view.intent, attempt: current?.attempt ?? null }), settledIntent);
   });
 
   app.post('/v2/payment_intents/:id/confirm', { schema: { params: IdParams, body: ConfirmIntentBody } }, (req: Body<ConfirmIntentBody>, reply) =>
     idempotent<IntentView>(req, reply, async (hooks) => {
       const b = req.body;
       return payments.confirmIntent(req.merchantId, req.params.id, { paymentMethod: paymentMethod(b.payment_method, b), returnUrl: b.return_url ?? null }, hooks);
-    }, wire.intent),
+    }, wire.intent, settledIntent),
   );
 
   app.post('/v2/payment_intents/:id/capture', { schema: { params: IdParams, body: CaptureIntentBody } }, (req: Body<CaptureIntentBody>, reply) =>
@@ -250,14 +267,14 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
         amount = positiveAmount(b.amount_to_capture, current.intent.currency, 'amount_to_capture');
       }
       return payments.capture(req.merchantId, req.params.id, amount, hooks);
-    }, wire.intent),
+    }, wire.intent, settledIntent),
   );
 
   app.post('/v2/payment_intents/:id/cancel', { schema: { params: IdParams, body: CancelIntentBody } }, (req: Body<CancelIntentBody>, reply) =>
     idempotent<IntentView>(req, reply, async (hooks) => {
       const reason: CancellationReason = req.body?.cancellation_reason ?? 'requested_by_customer';
       return payments.cancel(req.merchantId, req.params.id, reason, hooks);
-    }, wire.intent),
+    }, wire.intent, settledIntent),
   );
 
   app.get('/v2/payment/payment_attempts', { schema: { querystring: ListAttemptsQuery } }, async (req: FastifyRequest<{ Querystring: ListAttemptsQuery }>) => {
@@ -286,7 +303,7 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
         metadata: metadata(b.metadata) ?? null,
         ...(b.payment_attempt_id ? { attemptId: b.payment_attempt_id } : {}),
       }, hooks);
-    }, wire.refund),
+    }, wire.refund, settledRefund),
   );
 
   app.get('/v2/payment/refunds', { schema: { querystring: ListRefundsQuery } }, async (req: FastifyRequest<{ Querystring: ListRefundsQuery }>) => {
