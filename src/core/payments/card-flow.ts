@@ -1,0 +1,135 @@
+/**
+ * Card payments: 3DS when the issuer asks for it, then the authorization.
+ * A challenged card waits in the vault until the shopper finishes the
+ * challenge on the hosted page.
+ */
+import { DomainError } from '../errors.ts';
+import type { AuthorizationResult, CardDetails, ThreeDSData } from '../ports.ts';
+import { INTENT_LIFETIME_MS, type IntentView, type PaymentsContext, type Units } from './context.ts';
+import * as machine from './machine.ts';
+import type { AuthenticationData, PaymentAttempt, PaymentIntent } from './types.ts';
+
+/** How long a vaulted card (waiting for its 3DS challenge) is kept at most. */
+const VAULT_TTL_MS = INTENT_LIFETIME_MS;
+
+export class CardFlow {
+  constructor(private readonly ctx: PaymentsContext) {}
+
+  /** 3DS if needed, then the authorization. */
+  async proceedCard(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, enforce: boolean): Promise<IntentView> {
+    const amount = { amount: attempt.amount, currency: attempt.currency };
+    const decision = await this.ctx.deps.threeDS.authenticate({ reference: attempt.id, card, amount, enforce });
+    if (decision.kind === 'challenge') {
+      const now = this.ctx.now;
+      const returnUrl = intent.returnUrl ?? '';
+      const t = machine.requireCustomerAction(intent, attempt, { threeDSChallengeId: decision.challengeId }, { type: 'redirect_to_url', url: decision.acsUrl, returnUrl }, now);
+      // The card waits for the shopper in the vault, encrypted and without its CVC.
+      const { cvc: _cvc, ...vaulted } = card;
+      const sealed = this.ctx.deps.vault.seal(JSON.stringify(vaulted));
+      return units.settle(async (tx) => {
+        await this.ctx.save(tx, t, null, now);
+        await tx.vaultPut(attempt.id, sealed, now + VAULT_TTL_MS);
+        return { intent: t.intent, attempt: t.attempt! };
+      });
+    }
+    let current = attempt;
+    let threeDS: ThreeDSData | undefined;
+    if (decision.kind === 'frictionless') {
+      threeDS = decision.data;
+      current = { ...attempt, authentication: { threeDS: threeDSData(decision.data) } };
+    }
+    const result = await this.authorize(intent, current, card, threeDS);
+    return this.applyAuthorization(units, intent, current, result);
+  }
+
+  /** The shopper finished the challenge on the hosted page (or the sandbox API said how it went). */
+  async completeChallenge(challengeId: string, success: boolean): Promise<IntentView> {
+    const now = this.ctx.now;
+    const threeDS = this.ctx.deps.threeDS.challengeResult(challengeId, success);
+    const step = await this.ctx.deps.store.unit(async (tx) => {
+      const found = await tx.attemptByChallenge(challengeId);
+      if (!found) throw DomainError.notFound('authentication', challengeId);
+      const intent = await this.ctx.lockIntent(tx, found.merchantId, found.intentId);
+      const attempt = await tx.attempt(found.merchantId, found.id);
+      const t = machine.authenticated(intent, attempt!, success, { threeDS: threeDSData(threeDS) }, now);
+      const sealed = await tx.vaultTake(found.id);
+      await this.ctx.save(tx, t, null, now);
+      return { t, sealed };
+    });
+    const { intent } = step.t;
+    const attempt = step.t.attempt!;
+    if (!success) return { intent, attempt };
+    if (!step.sealed) {
+      // The vaulted card is gone (it expired): there is nothing to authorize with.
+      return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, processingError(attempt));
+    }
+    const card = JSON.parse(this.ctx.deps.vault.open(step.sealed)) as CardDetails;
+    const result = await this.authorize(intent, attempt, card, threeDS);
+    return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, result);
+  }
+
+  /**
+   * The intent behind a challenge and the attempt that challenge belongs to
+   * (which may no longer be the intent's latest), for the hosted page.
+   */
+  async challengeContext(challengeId: string): Promise<IntentView | null> {
+    return this.ctx.viewOf(await this.ctx.deps.store.reads.attemptByChallenge(challengeId));
+  }
+
+  /**
+   * A card attempt a crash left between "recorded" and "result applied" is
+   * settled by asking the network what it knows (declined when it knows nothing).
+   */
+  async recoverCardAttempt(intent: PaymentIntent, attempt: PaymentAttempt): Promise<boolean> {
+    const known = await this.ctx.deps.cardNetwork.lookup(attempt.id);
+    const result = known ?? processingError(attempt);
+    return this.ctx.applied(() => this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, result));
+  }
+
+  private authorize(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, threeDS?: ThreeDSData): Promise<AuthorizationResult> {
+    return this.ctx.deps.cardNetwork.authorize({
+      reference: attempt.id,
+      merchantId: intent.merchantId,
+      card,
+      amount: { amount: attempt.amount, currency: attempt.currency },
+      ...(threeDS ? { threeDS } : {}),
+    });
+  }
+
+  private async applyAuthorization(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, result: AuthorizationResult): Promise<IntentView> {
+    const now = this.ctx.now;
+    return units.settle(async (tx) => {
+      const current = await this.ctx.lockIntent(tx, intent.merchantId, intent.id);
+      const stored = await tx.attempt(intent.merchantId, attempt.id);
+      const base = { ...stored!, authentication: attempt.authentication ?? stored!.authentication };
+      let t: machine.IntentTransition;
+      if (result.outcome === 'approved') {
+        t = machine.approved(current, base, {
+          authCode: result.authCode,
+          rrn: result.rrn,
+          arn: result.arn,
+          cvcResult: result.cvcResult,
+          avsResult: result.avsResult,
+          fundingType: result.fundingType,
+        }, now);
+      } else {
+        t = machine.declined(current, base, result.failureCode, result.adviceCode ?? null, now);
+      }
+      await this.ctx.save(tx, t, null, now);
+      return { intent: t.intent, attempt: t.attempt ?? base };
+    });
+  }
+}
+
+function networkOf(attempt: PaymentAttempt): string {
+  return attempt.paymentMethod.type === 'card' ? attempt.paymentMethod.card.network : attempt.paymentMethod.wallet.kind;
+}
+
+/** The answer for an attempt that cannot be authorized (its card is gone, or the network knows nothing of it). */
+function processingError(attempt: PaymentAttempt): AuthorizationResult {
+  return { outcome: 'declined', failureCode: 'processing_error', network: networkOf(attempt) };
+}
+
+function threeDSData(d: ThreeDSData): AuthenticationData['threeDS'] {
+  return { version: d.version, eci: d.eci, cavv: d.cavv, dsTransactionId: d.dsTransactionId, status: d.status };
+}

@@ -1,0 +1,124 @@
+/**
+ * What every payments flow shares: the outside world it runs against, the
+ * clock, and the one way a state change is written (the transition, its
+ * events and, when money was captured, the capture journal).
+ */
+import type { Clock } from '../clock.ts';
+import { DomainError, isDomainError } from '../errors.ts';
+import { type IdGenerator, uuid } from '../ids.ts';
+import { captureEntries } from '../ledger/journal.ts';
+import type { CardNetwork, FxRates, ThreeDSServer, Wallets } from '../ports.ts';
+import type { SecretBox } from '../secret-box.ts';
+import { CommandUnits, type CommandHooks } from './command.ts';
+import type * as machine from './machine.ts';
+import type { PaymentsStore, PaymentsTx } from './repository.ts';
+import type { DomainEvent, Emit, PaymentAttempt, PaymentIntent, Refund } from './types.ts';
+
+export const INTENT_LIFETIME_MS = 30 * 60 * 1000;
+
+/** An intent with its latest attempt, as every response shows it. */
+export interface IntentView {
+  intent: PaymentIntent;
+  attempt: PaymentAttempt | null;
+}
+
+export interface PaymentsDeps {
+  store: PaymentsStore;
+  clock: Clock;
+  ids: IdGenerator;
+  cardNetwork: CardNetwork;
+  threeDS: ThreeDSServer;
+  wallets: Wallets;
+  fx: FxRates;
+  vault: SecretBox;
+  /** Key for card fingerprints, so equal cards can be matched without keeping their numbers. */
+  fingerprintKey: Buffer;
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+export type Units = CommandUnits<IntentView>;
+
+export class PaymentsContext {
+  constructor(readonly deps: PaymentsDeps) {}
+
+  get now(): number {
+    return this.deps.clock.now();
+  }
+
+  /** The units of a caller's command on `subjectId`, joined by the caller's hooks. */
+  units<O = IntentView>(subjectId: string, hooks: CommandHooks<O> | undefined): CommandUnits<O> {
+    return new CommandUnits<O>(this.deps.store, subjectId, hooks);
+  }
+
+  /** The units of work the platform runs on its own (3DS results, wallet settlement, recovery): no caller hooks. */
+  internal<O = IntentView>(subjectId: string): CommandUnits<O> {
+    return this.units<O>(subjectId, undefined);
+  }
+
+  /**
+   * A network call that follows a committed change (capture, void). The
+   * change stands whatever the network says now; a refusal is logged for
+   * reconciliation instead of failing a request whose effect is already durable.
+   */
+  async afterCommit(operation: string, reference: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      this.deps.logger?.warn({ operation, reference, err }, 'card network refused a committed operation');
+    }
+  }
+
+  /** Runs a step the platform takes on its own: true when it was applied, false when the domain refused it. */
+  async applied(step: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await step();
+      return true;
+    } catch (error) {
+      if (isDomainError(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The intent behind an attempt found by a token (3DS challenge, wallet order), with that attempt, for a hosted page. */
+  async viewOf(attempt: PaymentAttempt | null): Promise<IntentView | null> {
+    if (!attempt) return null;
+    const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
+    return intent ? { intent, attempt } : null;
+  }
+
+  async lockIntent(tx: PaymentsTx, merchantId: string, id: string): Promise<PaymentIntent> {
+    return found(await tx.intent(merchantId, id, true), 'payment_intent', id);
+  }
+
+  /** Writes a transition, its events, and the capture journal when money was captured. */
+  async save(tx: PaymentsTx, t: machine.IntentTransition, refund: Refund | null, now: number): Promise<void> {
+    await tx.updateIntent(t.intent);
+    if (t.attempt) await tx.updateAttempt(t.attempt);
+    if (t.attempt && t.emits.some((e) => e.type === 'payment_attempt.capture_requested')) {
+      await tx.post({ id: uuid(), merchantId: t.intent.merchantId, sourceId: t.attempt.id, entries: captureEntries(t.attempt.capturedAmount, t.attempt.currency) }, now);
+    }
+    await tx.appendEvents(this.events(t.emits, t.intent, t.attempt ?? null, refund, now));
+  }
+
+  events(emits: Emit[], intent: PaymentIntent, attempt: PaymentAttempt | null, refund: Refund | null, now: number): DomainEvent[] {
+    const payload = { intent, ...(attempt ? { attempt } : {}), ...(refund ? { refund } : {}) };
+    return emits.map((e) => {
+      const sourceId = e.subject === 'refund' ? refund!.id : e.subject === 'attempt' ? attempt!.id : intent.id;
+      return {
+        id: uuid(),
+        merchantId: intent.merchantId,
+        type: e.type,
+        sourceId,
+        payload,
+        createdAt: now,
+        notify: { dialect: intent.origin, url: intent.notifyUrl },
+      };
+    });
+  }
+}
+
+/** What a lookup found, or the not-found error for `resource` `id`. */
+export function found<T>(value: T | null | undefined, resource: string, id: string): T {
+  if (!value) throw DomainError.notFound(resource, id);
+  return value;
+}
