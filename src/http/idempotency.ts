@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.ts';
 import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/command.ts';
 import type { PaymentsTx } from '../core/payments/repository.ts';
 import type { Db, Store } from '../store/store.ts';
-import { claimKey, completeAbandonedKey, completeKey, releaseKey } from '../store/request-guards.ts';
+import { claimKey, completeKey, releaseKey } from '../store/request-guards.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
@@ -91,7 +91,7 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
     const outcome = await settled(claim.subjectId);
     if (outcome === null) return null;
     const text = JSON.stringify(this.render(outcome));
-    const stored = await this.store.unit((db) => completeAbandonedKey(db, this.key, 200, text));
+    const stored = await this.store.unit((db) => completeKey(db, this.key, 200, text));
     return stored ? text : null;
   }
 

@@ -61,15 +61,6 @@ const storeResponse = prepared('idempotency complete', (db, p) =>
     .set({ state: 'done', response_status: p('status'), response_body: p('body') })
     .where('merchant_id', '=', p('merchant_id'))
     .where('scope', '=', p('scope'))
-    .where('key', '=', p('key')),
-);
-
-const storeAbandonedResponse = prepared('idempotency recover', (db, p) =>
-  db
-    .updateTable('idempotency_keys')
-    .set({ state: 'done', response_status: p('status'), response_body: p('body') })
-    .where('merchant_id', '=', p('merchant_id'))
-    .where('scope', '=', p('scope'))
     .where('key', '=', p('key'))
     .where('state', '=', 'processing'),
 );
@@ -105,14 +96,13 @@ export async function claimKey(db: Db, k: IdempotencyKey, now: number, subjectId
   return { kind: 'replay', status: Number(row.response_status), body: row.response_body ?? '' };
 }
 
-/** Stores the response a claimed key answers with from now on. */
-export async function completeKey(db: Db, k: IdempotencyKey, status: number, body: string): Promise<void> {
-  await storeResponse.run(db, { ...keyColumns(k), status, body });
-}
-
-/** Stores the response of a key whose request died mid-way; false when the key is no longer processing. */
-export async function completeAbandonedKey(db: Db, k: IdempotencyKey, status: number, body: string): Promise<boolean> {
-  return (await storeAbandonedResponse.run(db, { ...keyColumns(k), status, body })) > 0;
+/**
+ * Stores the response a key still processing answers with from now on: the
+ * key this request claimed, or one whose request died mid-way. False when the
+ * key is no longer processing (another request settled it first).
+ */
+export async function completeKey(db: Db, k: IdempotencyKey, status: number, body: string): Promise<boolean> {
+  return (await storeResponse.run(db, { ...keyColumns(k), status, body })) > 0;
 }
 
 /** Frees a key still being processed (its request failed in a way worth retrying). */

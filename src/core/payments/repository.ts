@@ -24,7 +24,7 @@ export interface PaymentsTx {
   /** Claims a merchant's idempotency key for a request, in this transaction (see command.ts). */
   claimKey(key: IdempotencyKey, now: number, subjectId: string | null): Promise<KeyClaim>;
   /** Stores the response a claimed idempotency key answers with. */
-  completeKey(key: IdempotencyKey, status: number, body: string): Promise<void>;
+  completeKey(key: IdempotencyKey, status: number, body: string): Promise<boolean>;
   /** Reserves a provider reference (QFPay out_trade_no) for an object; false when the merchant already used it. */
   reserveReference(merchantId: string, scope: string, reference: string, objectId: string, now: number): Promise<boolean>;
 }
