@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { openSqliteStore, WalSyncer } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -110,4 +110,16 @@ for (let i = 0; i < 20; i++) void write();
     const stored = new Set(await keys(store));
     expect(acked.filter((k) => !stored.has(k))).toEqual([]);
   }, 30_000);
+
+  it('after a failed fsync every unit fails, even if a later fsync would succeed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'polypay-store-'));
+    dirs.push(dir);
+    const syncer = new WalSyncer(path.join(dir, 'missing-wal')); // cannot be opened: the fsync fails
+    const first = await new Promise<unknown>((resolve) => syncer.afterCommit(resolve));
+    expect(String(first)).toMatch(/could not be synced/);
+    writeFileSync(path.join(dir, 'missing-wal'), ''); // now it could be
+    const second = await new Promise<unknown>((resolve) => syncer.afterCommit(resolve));
+    expect(second).toBe(first);
+    await expect(syncer.durable()).rejects.toBe(first);
+  });
 });

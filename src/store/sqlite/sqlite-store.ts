@@ -66,23 +66,31 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * it runs wait for the next one, which covers them all, so under load one
  * fsync serves several groups while the event loop keeps working.
  */
-class WalSyncer {
+export class WalSyncer {
   private fd: number | undefined;
   private committed = 0;
   private synced = 0;
   private inFlight = false;
   private waiting: Array<{ seq: number; done: (error?: unknown) => void }> = [];
+  /**
+   * After a failed fsync nothing written since the last good one can be
+   * trusted to be on disk (the kernel may have dropped those pages and a
+   * later fsync would still succeed), so every unit from then on fails.
+   */
+  private failure: Error | null = null;
 
   constructor(private readonly walFile: string) {}
 
   /** Called right after a COMMIT; done runs once that commit is on disk. */
   afterCommit(done: (error?: unknown) => void): void {
+    if (this.failure) return done(this.failure);
     this.waiting.push({ seq: ++this.committed, done });
     this.start();
   }
 
   /** Resolves once everything committed so far is on disk. */
   durable(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (this.synced === this.committed) return Promise.resolve();
     const seq = this.committed;
     return new Promise((resolve, reject) => {
@@ -106,10 +114,18 @@ class WalSyncer {
 
   private finish(target: number, error: unknown): void {
     this.inFlight = false;
-    if (!error) this.synced = target;
+    if (error) {
+      this.failure = new Error(`the SQLite WAL could not be synced to disk: ${error instanceof Error ? error.message : String(error)}`);
+      process.emitWarning(this.failure.message);
+      const all = this.waiting;
+      this.waiting = [];
+      for (const w of all) w.done(this.failure);
+      return;
+    }
+    this.synced = target;
     const ready = this.waiting.filter((w) => w.seq <= target);
     this.waiting = this.waiting.filter((w) => w.seq > target);
-    for (const w of ready) w.done(error);
+    for (const w of ready) w.done();
     this.start();
   }
 
