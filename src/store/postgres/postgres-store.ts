@@ -25,17 +25,28 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
-function nameStatements(client: pg.PoolClient): void {
+/**
+ * Every query sends Bind, Describe, Execute and Sync (and Parse the first
+ * time), and pg writes each as its own socket write: four system calls per
+ * statement, half the event loop's time at load. Corked, they leave as one.
+ */
+function tuneClient(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const stream = (client as unknown as { connection?: { stream?: { cork(): void; uncork(): void } } }).connection?.stream;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
     const name = typeof text === 'string' && rest.length === 0 && typeof values !== 'function' ? statementName(text) : undefined;
-    return name ? query({ name, text, values }) : query(text, values, ...rest);
+    stream?.cork();
+    try {
+      return name ? query({ name, text, values }) : query(text, values, ...rest);
+    } finally {
+      stream?.uncork();
+    }
   };
 }
 
 export async function openPostgresStore(url: string, poolSize = 16): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  pool.on('connect', nameStatements);
+  pool.on('connect', tuneClient);
   // An idle connection the server drops (restart, failover, admin kill) is
   // replaced on next use; without a listener it would crash the process.
   let closing = false;
