@@ -1,6 +1,6 @@
 /** UQPAY Payment Intents v2 routes: wire request -> core command -> wire response. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../../core/errors.ts';
+import { DomainError, isDomainError } from '../../core/errors.ts';
 import { assertCurrency, parseAmountInput } from '../../core/money.ts';
 import type { CommandHooks } from '../../core/payments/command.ts';
 import type { CardInput, CreateIntentInput, IntentView, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
@@ -133,15 +133,18 @@ function timeFilter(text: string | undefined, field: string): number | undefined
 export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void {
   const { payments, idempotency } = deps;
 
+  /** The object, or null when there is none (any other failure stands). */
+  const orNull = <T>(p: Promise<T>): Promise<T | null> => p.catch((e) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
+
   /** An intent that is not waiting on the outside world, or null. */
   async function settledIntent(merchantId: string, id: string): Promise<IntentView | null> {
-    const view = id.startsWith('PI') ? await payments.getIntent(merchantId, id).catch(() => null) : null;
+    const view = id.startsWith('PI') ? await orNull(payments.getIntent(merchantId, id)) : null;
     return view && view.intent.status !== 'PENDING' ? view : null;
   }
 
   /** A refund the network has answered, or null. */
   async function settledRefund(merchantId: string, id: string): Promise<Refund | null> {
-    const refund = id.startsWith('RF') ? await payments.getRefund(merchantId, id).catch(() => null) : null;
+    const refund = id.startsWith('RF') ? await orNull(payments.getRefund(merchantId, id)) : null;
     return refund && (refund.status === 'SUCCEEDED' || refund.status === 'FAILED') ? refund : null;
   }
 
