@@ -309,6 +309,36 @@ interface Load {
   check: (body: string) => boolean;
 }
 
+/**
+ * A load whose every request is new (`make` gets a fresh id each time), after
+ * one probe request, so a broken setup fails with a clear message rather than
+ * 50k non-2xx answers.
+ */
+async function probedLoad(
+  baseUrl: string,
+  route: string,
+  path: string,
+  make: (id: string) => { headers: Record<string, string>; body: string },
+  check: (body: string) => boolean,
+): Promise<Load> {
+  const probe = make('probe');
+  const reply = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: probe.headers, body: probe.body });
+  const text = await reply.text();
+  if (reply.status !== 200 || !check(text)) throw new Error(`probe of ${route} failed: ${reply.status} ${text.slice(0, 500)}`);
+  let n = 0;
+  return {
+    route,
+    request: {
+      method: 'POST',
+      path,
+      setupRequest(req) {
+        return { ...req, ...make(String(++n)) };
+      },
+    },
+    check,
+  };
+}
+
 function runAutocannon(url: string, duration: number, load: Load): Promise<Omit<RouteResult, 'cpu'>> {
   let unexpected = 0;
   let sample: string | null = null;
@@ -389,55 +419,17 @@ async function benchBackend(backend: 'sqlite' | 'postgres'): Promise<BackendResu
       'x-client-id': clientId,
     };
 
-    // One payment first, so a broken setup fails with a clear message rather than 50k non-2xx.
-    const probe = await fetch(`${server.baseUrl}/api/v2/payment_intents/create`, {
-      method: 'POST',
-      headers: { ...headers, 'x-idempotency-key': `bench-${runId}-probe` },
-      body: template(`bench-${runId}-probe`),
-    });
-    const probeText = await probe.text();
-    if (probe.status !== 200 || !probeText.includes('"intent_status":"SUCCEEDED"')) {
-      throw new Error(`probe payment failed: ${probe.status} ${probeText.slice(0, 500)}`);
-    }
-
     const minimal: Load = {
       route: 'POST /sim/v1/echo',
       request: { method: 'POST', path: '/sim/v1/echo', headers: { 'content-type': 'application/json' }, body: template(`bench-${runId}-echo`) },
       check: (body) => body.startsWith('{"received":true'),
     };
-    let n = 0;
-    const payment: Load = {
-      route: 'POST /api/v2/payment_intents/create',
-      request: {
-        method: 'POST',
-        path: '/api/v2/payment_intents/create',
-        setupRequest(req) {
-          const id = `bench-${runId}-${++n}`;
-          return { ...req, headers: { ...headers, 'x-idempotency-key': id }, body: template(id) };
-        },
-      },
-      check: (body) => body.includes('"intent_status":"SUCCEEDED"'),
-    };
-
-    const qfProbe = qfpayRequest(appCode, clientKey, `bench-${runId}-qfprobe`);
-    const qfProbeReply = await fetch(`${server.baseUrl}/trade/v1/payment`, { method: 'POST', headers: qfProbe.headers, body: qfProbe.body });
-    const qfProbeText = await qfProbeReply.text();
-    if (qfProbeReply.status !== 200 || !qfProbeText.includes('"respcd":"0000"')) {
-      throw new Error(`probe QFPay payment failed: ${qfProbeReply.status} ${qfProbeText.slice(0, 500)}`);
-    }
-    let q = 0;
-    const qfpay: Load = {
-      route: 'POST /trade/v1/payment (MPM)',
-      request: {
-        method: 'POST',
-        path: '/trade/v1/payment',
-        setupRequest(req) {
-          const { headers: h, body } = qfpayRequest(appCode, clientKey, `bench-${runId}-qf-${++q}`);
-          return { ...req, headers: h, body };
-        },
-      },
-      check: (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'),
-    };
+    const payment = await probedLoad(server.baseUrl, 'POST /api/v2/payment_intents/create', '/api/v2/payment_intents/create',
+      (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-${id}` }, body: template(`bench-${runId}-${id}`) }),
+      (body) => body.includes('"intent_status":"SUCCEEDED"'));
+    const qfpay = await probedLoad(server.baseUrl, 'POST /trade/v1/payment (MPM)', '/trade/v1/payment',
+      (id) => qfpayRequest(appCode, clientKey, `bench-${runId}-qf-${id}`),
+      (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'));
 
     const m = await measure(server, minimal);
     const p = await measure(server, payment);
