@@ -1,5 +1,5 @@
 /** Kysely implementation of the payments repository, shared by SQLite and PostgreSQL. */
-import type { Selectable } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { merchantBalance, type Journal } from '../core/ledger/journal.ts';
 import type {
   AttemptFilter,
@@ -16,7 +16,7 @@ import type { IdempotencyKey } from '../core/payments/command.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
-import type { DeliveryTable, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
+import type { Database, DeliveryTable, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
 
 const merchantWebhookUrl = prepared<{ webhook_url: string | null }>('merchant webhook url', (db, p) =>
@@ -321,8 +321,27 @@ class Tx implements PaymentsTx {
   }
 }
 
-function paged(pageSize: number, pageNumber: number) {
-  return { limit: pageSize, offset: (pageNumber - 1) * pageSize };
+type Listed = 'payment_intents' | 'payment_attempts' | 'refunds';
+
+/** One page of a merchant's filtered rows of `table`, newest first, with the count of all that match. */
+async function newestFirst<T extends Listed, R>(
+  q: SelectQueryBuilder<Database, T, object>,
+  table: T,
+  page: PageRequest,
+  map: (row: Selectable<Database[T]>) => R,
+): Promise<Page<R>> {
+  const col = (name: string) => sql.ref(`${table}.${name}`);
+  const [count, rows] = await Promise.all([
+    q.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    q
+      .selectAll(table)
+      .orderBy(col('created_at'), 'desc')
+      .orderBy(col('id'), 'desc')
+      .limit(page.pageSize)
+      .offset((page.pageNumber - 1) * page.pageSize)
+      .execute(),
+  ]);
+  return { total: Number((count as { n: number }).n), items: (rows as unknown as Selectable<Database[T]>[]).map(map) };
 }
 
 class Reads implements PaymentsReads {
@@ -360,24 +379,14 @@ class Reads implements PaymentsReads {
     if (f.createdFrom !== undefined) q = q.where('created_at', '>=', f.createdFrom);
     if (f.createdTo !== undefined) q = q.where('created_at', '<=', f.createdTo);
     if (f.merchantOrderId) q = q.where('merchant_order_id', '=', f.merchantOrderId);
-    const { limit, offset } = paged(page.pageSize, page.pageNumber);
-    const [count, rows] = await Promise.all([
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-    ]);
-    return { total: Number(count.n), items: rows.map(toIntent) };
+    return newestFirst(q, 'payment_intents', page, toIntent);
   }
 
   async listAttempts(merchantId: string, f: AttemptFilter, page: PageRequest): Promise<Page<PaymentAttempt>> {
     let q = this.db.selectFrom('payment_attempts').where('merchant_id', '=', merchantId);
     if (f.intentId) q = q.where('intent_id', '=', f.intentId);
     if (f.status) q = q.where('status', '=', f.status);
-    const { limit, offset } = paged(page.pageSize, page.pageNumber);
-    const [count, rows] = await Promise.all([
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      q.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
-    ]);
-    return { total: Number(count.n), items: rows.map(toAttempt) };
+    return newestFirst(q, 'payment_attempts', page, toAttempt);
   }
 
   async listRefunds(merchantId: string, f: RefundFilter, page: PageRequest): Promise<Page<Refund>> {
@@ -391,12 +400,7 @@ class Reads implements PaymentsReads {
         eb.selectFrom('payment_intents').select('id').where('merchant_id', '=', merchantId).where('merchant_order_id', '=', orderId),
       );
     }
-    const { limit, offset } = paged(page.pageSize, page.pageNumber);
-    const [count, rows] = await Promise.all([
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      q.selectAll('refunds').orderBy('refunds.created_at', 'desc').orderBy('refunds.id', 'desc').limit(limit).offset(offset).execute(),
-    ]);
-    return { total: Number(count.n), items: rows.map(toRefund) };
+    return newestFirst(q, 'refunds', page, toRefund);
   }
 
   async balances(merchantId: string): Promise<Balance[]> {
