@@ -73,9 +73,7 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
   async succeeded(outcome: O): Promise<string> {
     if (this.stored !== null) return this.stored;
     const text = JSON.stringify(this.render(outcome));
-    await this.store.unit(async (db) => {
-      if (this.claimed || (await claimKey(db, this.key, this.clock.now(), null)).kind === 'new') await completeKey(db, this.key, 200, text);
-    });
+    await this.storeResponse(200, text);
     return text;
   }
 
@@ -105,6 +103,11 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
       if (this.claimed) await this.store.unit((db) => releaseKey(db, this.key));
       return null;
     }
+    return this.storeResponse(status, body);
+  }
+
+  /** Stores a response under the key in a unit of its own, claiming the key first unless this request holds it; the claim when another request does. */
+  private storeResponse(status: number, body: string): Promise<KeyTakenClaim | null> {
     return this.store.unit(async (db) => {
       if (!this.claimed) {
         const claim = await claimKey(db, this.key, this.clock.now(), null);
