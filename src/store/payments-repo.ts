@@ -170,8 +170,30 @@ function toRefund(r: Selectable<RefundTable>): Refund {
   };
 }
 
+/**
+ * Merchants' webhook URLs, read once per merchant: a merchant row is never
+ * updated after it is created, so what was read stays true (in every
+ * process sharing the database).
+ */
+class WebhookUrls {
+  private readonly known = new Map<string, string | null>();
+
+  async of(db: Db, merchantId: string): Promise<string | null> {
+    const cached = this.known.get(merchantId);
+    if (cached !== undefined) return cached;
+    const [m] = await merchantWebhookUrl.execute(db, { id: merchantId });
+    // An unknown merchant is not remembered: it may be created later.
+    if (m) this.known.set(merchantId, m.webhook_url);
+    return m?.webhook_url ?? null;
+  }
+}
+
 class Tx implements PaymentsTx {
-  constructor(private readonly db: Db, private readonly rowLocks: boolean) {}
+  constructor(
+    private readonly db: Db,
+    private readonly rowLocks: boolean,
+    private readonly webhookUrls = new WebhookUrls(),
+  ) {}
 
   // The statements of the payment path go through compiled.ts: built and compiled once, not per call.
 
@@ -265,19 +287,10 @@ class Tx implements PaymentsTx {
     );
     // Plan the deliveries in the same transaction: each event goes, in the
     // dialect its intent came through, to the intent's notify URL or else the
-    // merchant's webhook URL (read here, in this transaction). The relay
-    // sends them after commit.
-    const webhookUrls = new Map<string, string | null>();
+    // merchant's webhook URL. The relay sends them after commit.
     const deliveries: DeliveryTable[] = [];
     for (const e of events) {
-      let url = e.notify.url;
-      if (!url) {
-        if (!webhookUrls.has(e.merchantId)) {
-          const [m] = await merchantWebhookUrl.execute(this.db, { id: e.merchantId });
-          webhookUrls.set(e.merchantId, m?.webhook_url ?? null);
-        }
-        url = webhookUrls.get(e.merchantId) ?? null;
-      }
+      const url = e.notify.url || (await this.webhookUrls.of(this.db, e.merchantId));
       if (!url) continue;
       const dialect = e.notify.dialect;
       deliveries.push({
@@ -451,8 +464,9 @@ class Reads implements PaymentsReads {
 }
 
 export function paymentsStore(store: Store): PaymentsStore {
+  const webhookUrls = new WebhookUrls();
   return {
-    unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks))),
+    unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks, webhookUrls))),
     reads: new Reads(store.read),
   };
 }

@@ -101,7 +101,12 @@ export class PaymentsContext {
   }
 
   events(emits: Emit[], intent: PaymentIntent, attempt: PaymentAttempt | null, refund: Refund | null, now: number): DomainEvent[] {
+    // An attempt's events carry the attempt alone (its webhooks show nothing
+    // else); intent and refund events carry the intent with its attempt (and
+    // the refund), which their webhooks and notifications are built from.
+    // Events of one transition share these objects, serialized once each.
     const payload = { intent, ...(attempt ? { attempt } : {}), ...(refund ? { refund } : {}) };
+    const attemptPayload = attempt ? { attempt } : payload;
     return emits.map((e) => {
       const sourceId = e.subject === 'refund' ? refund!.id : e.subject === 'attempt' ? attempt!.id : intent.id;
       return {
@@ -109,7 +114,7 @@ export class PaymentsContext {
         merchantId: intent.merchantId,
         type: e.type,
         sourceId,
-        payload,
+        payload: e.subject === 'attempt' ? attemptPayload : payload,
         createdAt: now,
         notify: { dialect: intent.origin, url: intent.notifyUrl },
       };
