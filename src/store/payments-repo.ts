@@ -192,7 +192,7 @@ class Tx implements PaymentsTx {
   constructor(
     private readonly db: Db,
     private readonly rowLocks: boolean,
-    private readonly webhookUrls = new WebhookUrls(),
+    private readonly webhookUrls: WebhookUrls,
   ) {}
 
   // The statements of the payment path go through compiled.ts: built and compiled once, not per call.
@@ -358,22 +358,30 @@ async function newestFirst<T extends Listed, R>(
 }
 
 class Reads implements PaymentsReads {
-  constructor(private readonly db: Db) {}
+  /** Single-row lookups outside any unit: the unit's queries, without row locks. */
+  private readonly rows: Tx;
+
+  constructor(
+    private readonly db: Db,
+    webhookUrls: WebhookUrls,
+  ) {
+    this.rows = new Tx(db, false, webhookUrls);
+  }
 
   async intent(merchantId: string, id: string) {
-    return new Tx(this.db, false).intent(merchantId, id);
+    return this.rows.intent(merchantId, id);
   }
 
   async attempt(merchantId: string, id: string) {
-    return new Tx(this.db, false).attempt(merchantId, id);
+    return this.rows.attempt(merchantId, id);
   }
 
   async attemptByChallenge(challengeId: string) {
-    return new Tx(this.db, false).attemptByChallenge(challengeId);
+    return this.rows.attemptByChallenge(challengeId);
   }
 
   async attemptByWalletToken(token: string) {
-    return new Tx(this.db, false).attemptByWalletToken(token);
+    return this.rows.attemptByWalletToken(token);
   }
 
   async attemptsByIds(merchantId: string, ids: string[]) {
@@ -383,7 +391,7 @@ class Reads implements PaymentsReads {
   }
 
   async refund(merchantId: string, id: string) {
-    return new Tx(this.db, false).refund(merchantId, id);
+    return this.rows.refund(merchantId, id);
   }
 
   async listIntents(merchantId: string, f: IntentFilter, page: PageRequest): Promise<Page<PaymentIntent>> {
@@ -467,6 +475,6 @@ export function paymentsStore(store: Store): PaymentsStore {
   const webhookUrls = new WebhookUrls();
   return {
     unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks, webhookUrls))),
-    reads: new Reads(store.read),
+    reads: new Reads(store.read, webhookUrls),
   };
 }
