@@ -64,7 +64,8 @@ class Templates {
     for (const s of list) if (cols ? sameList(cols, s.cols) : sameColumns(row!, s.cols)) return s.t;
     const c = cols ?? columnsOf(row!);
     const t = build(c);
-    if (list.length >= 8) list.shift();
+    // Updates set only the columns they change, so a table sees a few dozen shapes.
+    if (list.length >= 32) list.shift();
     list.push({ cols: c, t });
     return t;
   }

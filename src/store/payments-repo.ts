@@ -188,7 +188,43 @@ class WebhookUrls {
   }
 }
 
+/**
+ * The intent and attempt rows a unit has read or written, as the database
+ * holds them now, so that an update writes only the columns it changes: the
+ * fewer columns an UPDATE sets, the fewer values it binds and the fewer of
+ * the table's indexes it rewrites (SQLite rewrites every index on a column
+ * the statement sets, changed or not).
+ */
+class KnownRows {
+  private readonly rows = new Map<string, Row>();
+
+  remember(table: string, id: string, row: object): void {
+    this.rows.set(`${table}\u0000${id}`, row as Row);
+  }
+
+  /** The columns of `next` whose values differ from the known row (all of them when the row is not known). */
+  changes(table: string, id: string, next: Row, keys: ReadonlySet<string>): Row {
+    const known = this.rows.get(`${table}\u0000${id}`);
+    const out: Row = {};
+    for (const k in next) {
+      if (keys.has(k)) continue;
+      // Numbers from SQLite and PostgreSQL's bigint strings compare as the same value.
+      if (known && k in known && String(known[k]) === String(next[k]) && (known[k] === null) === (next[k] === null)) continue;
+      out[k] = next[k];
+    }
+    return out;
+  }
+}
+
+type Row = Record<string, unknown>;
+
+/** Columns an update never sets: the row's identity. */
+const INTENT_KEYS: ReadonlySet<string> = new Set(['id', 'merchant_id', 'created_at']);
+const ATTEMPT_KEYS: ReadonlySet<string> = new Set(['id', 'merchant_id', 'intent_id', 'created_at']);
+
 class Tx implements PaymentsTx {
+  private readonly known = new KnownRows();
+
   constructor(
     private readonly db: Db,
     private readonly rowLocks: boolean,
@@ -199,12 +235,16 @@ class Tx implements PaymentsTx {
 
   async intent(merchantId: string, id: string, lock = false) {
     const r = await selectRow<Selectable<PaymentIntentTable>>(this.db, 'payment_intents', { id, merchant_id: merchantId }, lock && this.rowLocks);
-    return r ? toIntent(r) : null;
+    if (!r) return null;
+    this.known.remember('payment_intents', id, r);
+    return toIntent(r);
   }
 
   async attempt(merchantId: string, id: string) {
     const r = await selectRow<Selectable<PaymentAttemptTable>>(this.db, 'payment_attempts', { id, merchant_id: merchantId });
-    return r ? toAttempt(r) : null;
+    if (!r) return null;
+    this.known.remember('payment_attempts', id, r);
+    return toAttempt(r);
   }
 
   async attemptByChallenge(challengeId: string) {
@@ -223,21 +263,29 @@ class Tx implements PaymentsTx {
   }
 
   async insertIntent(intent: PaymentIntent) {
-    await insertRow(this.db, 'payment_intents', intentRow(intent));
+    const row = intentRow(intent);
+    await insertRow(this.db, 'payment_intents', row);
+    this.known.remember('payment_intents', intent.id, row);
   }
 
   async updateIntent(intent: PaymentIntent) {
-    const { id, merchant_id, created_at, ...rest } = intentRow(intent);
-    await updateRow(this.db, 'payment_intents', rest, { id });
+    const row = intentRow(intent);
+    const set = this.known.changes('payment_intents', intent.id, row as unknown as Row, INTENT_KEYS);
+    if (hasAny(set)) await updateRow(this.db, 'payment_intents', set, { id: intent.id });
+    this.known.remember('payment_intents', intent.id, row);
   }
 
   async insertAttempt(attempt: PaymentAttempt) {
-    await insertRow(this.db, 'payment_attempts', attemptRow(attempt));
+    const row = attemptRow(attempt);
+    await insertRow(this.db, 'payment_attempts', row);
+    this.known.remember('payment_attempts', attempt.id, row);
   }
 
   async updateAttempt(attempt: PaymentAttempt) {
-    const { id, merchant_id, intent_id, created_at, ...rest } = attemptRow(attempt);
-    await updateRow(this.db, 'payment_attempts', rest, { id });
+    const row = attemptRow(attempt);
+    const set = this.known.changes('payment_attempts', attempt.id, row as unknown as Row, ATTEMPT_KEYS);
+    if (hasAny(set)) await updateRow(this.db, 'payment_attempts', set, { id: attempt.id });
+    this.known.remember('payment_attempts', attempt.id, row);
   }
 
   async insertRefund(refund: Refund) {
@@ -332,6 +380,11 @@ class Tx implements PaymentsTx {
   reserveReference(merchantId: string, scope: string, reference: string, objectId: string, now: number) {
     return reserveReference(this.db, merchantId, scope, reference, objectId, now);
   }
+}
+
+function hasAny(row: Row): boolean {
+  for (const _ in row) return true;
+  return false;
 }
 
 type Listed = 'payment_intents' | 'payment_attempts' | 'refunds';
