@@ -29,6 +29,7 @@ import { simRoutes } from './sim-api/routes.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
+import type { CardNetwork } from './core/ports.ts';
 import { openStore, type Store } from './store/store.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
@@ -52,6 +53,8 @@ export interface BuildOptions {
   /** Workers' polling intervals; tests shorten them. */
   relayIntervalMs?: number;
   sweepIntervalMs?: number;
+  /** The card network (default: the simulator); tests wrap it to interleave other work with an authorization. */
+  cardNetwork?: CardNetwork;
 }
 
 export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
@@ -69,7 +72,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     store: paymentsStore(store),
     clock,
     ids,
-    cardNetwork: new SimCardNetwork(),
+    cardNetwork: opts.cardNetwork ?? new SimCardNetwork(),
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     wallets: new SimWallets({ payUrl: (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),

@@ -12,6 +12,7 @@ import type {
   PaymentsTx,
   RefundFilter,
 } from '../core/payments/repository.ts';
+import { StaleWrite } from '../core/payments/repository.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
@@ -50,6 +51,7 @@ function intentRow(i: PaymentIntent): PaymentIntentTable {
     expires_at: i.expiresAt,
     created_at: i.createdAt,
     updated_at: i.updatedAt,
+    version: i.version,
   };
 }
 
@@ -77,6 +79,7 @@ function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
     expiresAt: Number(r.expires_at),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    version: Number(r.version),
   };
 }
 
@@ -269,10 +272,18 @@ class Tx implements PaymentsTx {
   }
 
   async updateIntent(intent: PaymentIntent) {
-    const row = intentRow(intent);
+    const stored = { ...intent, version: intent.version + 1 };
+    const row = intentRow(stored);
     const set = this.known.changes('payment_intents', intent.id, row as unknown as Row, INTENT_KEYS);
-    if (hasAny(set)) await updateRow(this.db, 'payment_intents', set, { id: intent.id });
+    const changed = await updateRow(this.db, 'payment_intents', set, { id: intent.id, version: intent.version });
+    if (changed !== 1) throw new StaleWrite('payment_intent', intent.id);
     this.known.remember('payment_intents', intent.id, row);
+    return stored;
+  }
+
+  basedOn(intent: PaymentIntent, attempt: PaymentAttempt) {
+    this.known.remember('payment_intents', intent.id, intentRow(intent));
+    this.known.remember('payment_attempts', attempt.id, attemptRow(attempt));
   }
 
   async insertAttempt(attempt: PaymentAttempt) {

@@ -45,6 +45,7 @@ export interface PaymentIntentTable {
   expires_at: number;
   created_at: number;
   updated_at: number;
+  version: number;
 }
 
 export interface PaymentAttemptTable {

@@ -10,7 +10,7 @@ function intent(status: IntentStatus = 'REQUIRES_PAYMENT_METHOD', over: Partial<
     id: 'PI1', merchantId: 'M1', amount: 1000, currency: 'SGD', status, capturedAmount: 0, description: null,
     merchantOrderId: null, metadata: null, returnUrl: 'https://example.com', customer: null, clientSecret: 's',
     latestAttemptId: status === 'REQUIRES_PAYMENT_METHOD' ? null : 'PA1', nextAction: null, origin: 'uqpay', notifyUrl: null, cancellationReason: null,
-    cancelTime: null, completeTime: null, expiresAt: T0 + 1800_000, createdAt: T0, updatedAt: T0, ...over,
+    cancelTime: null, completeTime: null, expiresAt: T0 + 1800_000, createdAt: T0, updatedAt: T0, version: 1, ...over,
   };
 }
 

@@ -12,6 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
+import { StaleWrite } from '../../src/core/payments/repository.ts';
+import type { CardNetwork } from '../../src/core/ports.ts';
+import { SimCardNetwork } from '../../src/network/sim/card-network.ts';
+import { paymentsStore } from '../../src/store/payments-repo.ts';
 import { createPgDatabase, describeEachBackend, freePort, intentBody, PG_SKIP_REASON, seedCard, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
 
 const N = 20;
@@ -215,6 +219,66 @@ async function startNode(env: Record<string, string>): Promise<Node> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describeEachBackend('an authorization answered while a recovery sweep settles the same attempt', (backend) => {
+  let tp: TestPlatform;
+  let merchant: UqpayClient;
+  /** Before the network answers the next authorization, the sweep settles every attempt in flight. */
+  let sweepFirst = false;
+
+  beforeAll(async () => {
+    const network = new SimCardNetwork();
+    const racing: CardNetwork = {
+      authorize: async (req) => {
+        if (sweepFirst) {
+          sweepFirst = false;
+          expect(await tp.platform.payments.recoverInFlight(0)).toBe(1);
+        }
+        return network.authorize(req);
+      },
+      capture: (reference, amount) => network.capture(reference, amount),
+      void: (reference) => network.void(reference),
+      refund: (reference, refundId, amount) => network.refund(reference, refundId, amount),
+      lookup: (reference) => network.lookup(reference),
+    };
+    tp = await startPlatform(backend, { cardNetwork: racing });
+    merchant = await UqpayClient.create(tp, { name: 'Racing Merchant' });
+  });
+  afterAll(async () => {
+    await tp?.close();
+  });
+
+  it('the sweep decides first: the late approval is refused, nothing is charged, the intent can be paid again', async () => {
+    sweepFirst = true;
+    const created = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '25.00' }), payment_method: seedCard() });
+    // The sweep found the network knew nothing yet and declined the attempt; the approval that came after must not pay it.
+    expect(created.status, created.text).toBe(400);
+    expect(typeof created.body.code).toBe('string');
+    const list = await merchant.get('/v2/payment_intents?page_size=10');
+    expect(list.body.total_items).toBe(1);
+    const id = list.body.data[0].payment_intent_id;
+    const intent = await merchant.get(`/v2/payment_intents/${id}`);
+    expect(intent.body.intent_status).toBe('REQUIRES_PAYMENT_METHOD');
+    expect(intent.body.latest_payment_attempt).toMatchObject({ attempt_status: 'FAILED', failure_code: 'processing_error' });
+    expect(await balances(merchant)).toEqual({});
+
+    const paid = await merchant.post(`/v2/payment_intents/${id}/confirm`, { payment_method: seedCard() });
+    expect(paid.status, paid.text).toBe(200);
+    expect(paid.body.intent_status).toBe('SUCCEEDED');
+    expect(await pending(merchant, 'SGD')).toBe('25');
+  });
+
+  it('an intent written since a copy was read is not overwritten by that copy', async () => {
+    const created = await merchant.post('/v2/payment_intents/create', intentBody({ description: 'first' }));
+    const id = created.body.payment_intent_id;
+    const store = paymentsStore(tp.platform.store);
+    const copy = (await store.reads.intent(merchant.credentials.merchant_id, id))!;
+    const updated = await merchant.post(`/v2/payment_intents/${id}`, { description: 'second' });
+    expect(updated.status, updated.text).toBe(200);
+    await expect(store.unit((tx) => tx.updateIntent({ ...copy, description: 'from the old copy' }))).rejects.toBeInstanceOf(StaleWrite);
+    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.description).toBe('second');
+  });
+});
 
 describe.skipIf(PG_SKIP_REASON !== null)('UQPAY concurrency across two server processes [postgres]', () => {
   let db: Awaited<ReturnType<typeof createPgDatabase>>;

@@ -5,7 +5,8 @@
  */
 import { DomainError } from '../errors.ts';
 import type { AuthorizationResult, CardDetails, ThreeDSData } from '../ports.ts';
-import { INTENT_LIFETIME_MS, type IntentView, type PaymentsContext, type Units } from './context.ts';
+import { found, INTENT_LIFETIME_MS, type IntentView, type PaymentsContext, type Units } from './context.ts';
+import { StaleWrite, type PaymentsTx } from './repository.ts';
 import * as machine from './machine.ts';
 import type { AuthenticationData, PaymentAttempt, PaymentIntent } from './types.ts';
 
@@ -32,14 +33,10 @@ export class CardFlow {
         return { intent: t.intent, attempt: t.attempt! };
       });
     }
-    let current = attempt;
-    let threeDS: ThreeDSData | undefined;
-    if (decision.kind === 'frictionless') {
-      threeDS = decision.data;
-      current = { ...attempt, authentication: { threeDS: threeDSData(decision.data) } };
-    }
-    const result = await this.authorize(intent, current, card, threeDS);
-    return this.applyAuthorization(units, intent, current, result);
+    const threeDS = decision.kind === 'frictionless' ? decision.data : undefined;
+    const authentication = threeDS ? { threeDS: threeDSData(threeDS) } : null;
+    const result = await this.authorize(intent, attempt, card, threeDS);
+    return this.applyAuthorization(units, intent, attempt, authentication, result);
   }
 
   /** The shopper finished the challenge on the hosted page (or the sandbox API said how it went). */
@@ -53,19 +50,18 @@ export class CardFlow {
       const attempt = await tx.attempt(found.merchantId, found.id);
       const t = machine.authenticated(intent, attempt!, success, { threeDS: threeDSData(threeDS) }, now);
       const sealed = await tx.vaultTake(found.id);
-      await this.ctx.save(tx, t, null, now);
-      return { t, sealed };
+      const stored = await this.ctx.save(tx, t, null, now);
+      return { intent: stored, attempt: t.attempt!, sealed };
     });
-    const { intent } = step.t;
-    const attempt = step.t.attempt!;
+    const { intent, attempt } = step;
     if (!success) return { intent, attempt };
     if (!step.sealed) {
       // The vaulted card is gone (it expired): there is nothing to authorize with.
-      return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, processingError(attempt));
+      return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, null, processingError(attempt));
     }
     const card = JSON.parse(this.ctx.deps.vault.open(step.sealed)) as CardDetails;
     const result = await this.authorize(intent, attempt, card, threeDS);
-    return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, result);
+    return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, null, result);
   }
 
   /**
@@ -83,7 +79,7 @@ export class CardFlow {
   async recoverCardAttempt(intent: PaymentIntent, attempt: PaymentAttempt): Promise<boolean> {
     const known = await this.ctx.deps.cardNetwork.lookup(attempt.id);
     const result = known ?? processingError(attempt);
-    return this.ctx.applied(() => this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, result));
+    return this.ctx.applied(() => this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, null, result));
   }
 
   private authorize(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, threeDS?: ThreeDSData): Promise<AuthorizationResult> {
@@ -96,28 +92,63 @@ export class CardFlow {
     });
   }
 
-  private async applyAuthorization(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, result: AuthorizationResult): Promise<IntentView> {
-    const now = this.ctx.now;
+  /**
+   * Records the network's answer for an attempt, with the 3DS data that went
+   * with the authorization (when the attempt does not have it yet).
+   *
+   * `intent` and `attempt` are this command's own copies, as it stored them.
+   * Nothing but this command moves a PENDING intent, so they are normally
+   * still current and the answer is applied to them without reading them
+   * back; the update checks the intent's version, and when another request
+   * (a recovery sweep) wrote it meanwhile, the answer is applied again to
+   * the stored rows, read under lock.
+   */
+  private async applyAuthorization(
+    units: Units,
+    intent: PaymentIntent,
+    attempt: PaymentAttempt,
+    authentication: AuthenticationData | null,
+    result: AuthorizationResult,
+  ): Promise<IntentView> {
+    try {
+      return await units.settle((tx) => {
+        tx.basedOn(intent, attempt);
+        return this.recordAuthorization(tx, intent, attempt, authentication, result);
+      });
+    } catch (error) {
+      if (!(error instanceof StaleWrite)) throw error;
+    }
     return units.settle(async (tx) => {
       const current = await this.ctx.lockIntent(tx, intent.merchantId, intent.id);
-      const stored = await tx.attempt(intent.merchantId, attempt.id);
-      const base = { ...stored!, authentication: attempt.authentication ?? stored!.authentication };
-      let t: machine.IntentTransition;
-      if (result.outcome === 'approved') {
-        t = machine.approved(current, base, {
-          authCode: result.authCode,
-          rrn: result.rrn,
-          arn: result.arn,
-          cvcResult: result.cvcResult,
-          avsResult: result.avsResult,
-          fundingType: result.fundingType,
-        }, now);
-      } else {
-        t = machine.declined(current, base, result.failureCode, result.adviceCode ?? null, now);
-      }
-      await this.ctx.save(tx, t, null, now);
-      return { intent: t.intent, attempt: t.attempt ?? base };
+      const stored = found(await tx.attempt(intent.merchantId, attempt.id), 'payment_attempt', attempt.id);
+      return this.recordAuthorization(tx, current, stored, authentication, result);
     });
+  }
+
+  private async recordAuthorization(
+    tx: PaymentsTx,
+    intent: PaymentIntent,
+    stored: PaymentAttempt,
+    authentication: AuthenticationData | null,
+    result: AuthorizationResult,
+  ): Promise<IntentView> {
+    const now = this.ctx.now;
+    const attempt = authentication ? { ...stored, authentication } : stored;
+    let t: machine.IntentTransition;
+    if (result.outcome === 'approved') {
+      t = machine.approved(intent, attempt, {
+        authCode: result.authCode,
+        rrn: result.rrn,
+        arn: result.arn,
+        cvcResult: result.cvcResult,
+        avsResult: result.avsResult,
+        fundingType: result.fundingType,
+      }, now);
+    } else {
+      t = machine.declined(intent, attempt, result.failureCode, result.adviceCode ?? null, now);
+    }
+    const saved = await this.ctx.save(tx, t, null, now);
+    return { intent: saved, attempt: t.attempt ?? attempt };
   }
 }
 

@@ -90,14 +90,18 @@ export class PaymentsContext {
     return found(await tx.intent(merchantId, id, true), 'payment_intent', id);
   }
 
-  /** Writes a transition, its events, and the capture journal when money was captured. */
-  async save(tx: PaymentsTx, t: machine.IntentTransition, refund: Refund | null, now: number): Promise<void> {
-    await tx.updateIntent(t.intent);
+  /**
+   * Writes a transition, its events, and the capture journal when money was
+   * captured; returns the intent as stored (with its new version).
+   */
+  async save(tx: PaymentsTx, t: machine.IntentTransition, refund: Refund | null, now: number): Promise<PaymentIntent> {
+    const intent = await tx.updateIntent(t.intent);
     if (t.attempt) await tx.updateAttempt(t.attempt);
     if (t.attempt && t.emits.some((e) => e.type === 'payment_attempt.capture_requested')) {
-      await tx.post({ id: uuid(), merchantId: t.intent.merchantId, sourceId: t.attempt.id, entries: captureEntries(t.attempt.capturedAmount, t.attempt.currency) }, now);
+      await tx.post({ id: uuid(), merchantId: intent.merchantId, sourceId: t.attempt.id, entries: captureEntries(t.attempt.capturedAmount, t.attempt.currency) }, now);
     }
-    await tx.appendEvents(this.events(t.emits, t.intent, t.attempt ?? null, refund, now));
+    await tx.appendEvents(this.events(t.emits, intent, t.attempt ?? null, refund, now));
+    return intent;
   }
 
   events(emits: Emit[], intent: PaymentIntent, attempt: PaymentAttempt | null, refund: Refund | null, now: number): DomainEvent[] {

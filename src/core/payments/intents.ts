@@ -72,6 +72,7 @@ export class Intents {
       expiresAt: now + (input.expiresInMs ?? INTENT_LIFETIME_MS),
       createdAt: now,
       updatedAt: now,
+      version: 1,
     };
     const createdT = machine.created(intent);
     const units = this.ctx.units(intent.id, hooks);
@@ -105,9 +106,9 @@ export class Intents {
       const attempt = this.newAttempt(base, input.paymentMethod, secrets, now);
       const t = machine.beginAttempt(base, attempt, now);
       await tx.insertAttempt(attempt);
-      await tx.updateIntent(t.intent);
-      await tx.appendEvents(this.ctx.events(t.emits, t.intent, attempt, null, now));
-      return { intent: t.intent, attempt };
+      const stored = await tx.updateIntent(t.intent);
+      await tx.appendEvents(this.ctx.events(t.emits, stored, attempt, null, now));
+      return { intent: stored, attempt };
     });
     return this.proceed(units, begun.intent, begun.attempt, input.paymentMethod, secrets);
   }

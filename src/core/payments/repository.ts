@@ -11,7 +11,20 @@ export interface PaymentsTx {
   attemptByWalletToken(token: string): Promise<PaymentAttempt | null>;
   refund(merchantId: string, id: string): Promise<Refund | null>;
   insertIntent(intent: PaymentIntent): Promise<void>;
-  updateIntent(intent: PaymentIntent): Promise<void>;
+  /**
+   * Writes the intent over the stored version it carries and returns it with
+   * the version it has now; throws StaleWrite when the stored intent is no
+   * longer that version (another request wrote it meanwhile).
+   */
+  updateIntent(intent: PaymentIntent): Promise<PaymentIntent>;
+  /**
+   * The caller's copies of an intent and attempt as an earlier unit stored
+   * them: updates of them in this unit write only what differs from these
+   * copies (the intent's version still decides whether an update applies).
+   * An attempt changes only with its intent, except for refunds, which need
+   * a SUCCEEDED intent, so a current intent version vouches for its attempt.
+   */
+  basedOn(intent: PaymentIntent, attempt: PaymentAttempt): void;
   insertAttempt(attempt: PaymentAttempt): Promise<void>;
   updateAttempt(attempt: PaymentAttempt): Promise<void>;
   insertRefund(refund: Refund): Promise<void>;
@@ -86,4 +99,15 @@ export interface PaymentsReads {
 export interface PaymentsStore {
   unit<T>(fn: (tx: PaymentsTx) => Promise<T>): Promise<T>;
   reads: PaymentsReads;
+}
+
+/** An update was based on a copy of a row that is no longer the stored one: another request wrote it meanwhile. */
+export class StaleWrite extends Error {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
+    super(`${resource} ${id} was written by another request meanwhile`);
+    this.name = 'StaleWrite';
+  }
 }

@@ -128,6 +128,11 @@ export interface PaymentIntent {
   expiresAt: number;
   createdAt: number;
   updatedAt: number;
+  /**
+   * How many times the intent has been stored (1 when first written). The
+   * store writes an intent only over the version it carries, and counts up.
+   */
+  version: number;
 }
 
 export interface PaymentAttempt {
