@@ -5,8 +5,8 @@
  */
 import { DomainError } from '../errors.ts';
 import type { AuthorizationResult, CardDetails, ThreeDSData } from '../ports.ts';
-import { found, INTENT_LIFETIME_MS, type IntentView, type PaymentsContext, type Units } from './context.ts';
-import { StaleWrite, type PaymentsTx } from './repository.ts';
+import { INTENT_LIFETIME_MS, type IntentView, type PaymentsContext, type Settle, type Units } from './context.ts';
+import type { PaymentsTx } from './repository.ts';
 import * as machine from './machine.ts';
 import type { AuthenticationData, PaymentAttempt, PaymentIntent } from './types.ts';
 
@@ -36,7 +36,7 @@ export class CardFlow {
     const threeDS = decision.kind === 'frictionless' ? decision.data : undefined;
     const authentication = threeDS ? { threeDS: threeDSData(threeDS) } : null;
     const result = await this.authorize(intent, attempt, card, threeDS);
-    return this.applyAuthorization(units, intent, attempt, authentication, result);
+    return this.applyAuthorization(this.ctx.ownCopies(units, intent, attempt), authentication, result);
   }
 
   /** The shopper finished the challenge on the hosted page (or the sandbox API said how it went). */
@@ -57,11 +57,11 @@ export class CardFlow {
     if (!success) return { intent, attempt };
     if (!step.sealed) {
       // The vaulted card is gone (it expired): there is nothing to authorize with.
-      return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, null, processingError(attempt));
+      return this.applyAuthorization(this.ctx.ownCopies(this.ctx.internal(intent.id), intent, attempt), null, processingError(attempt));
     }
     const card = JSON.parse(this.ctx.deps.vault.open(step.sealed)) as CardDetails;
     const result = await this.authorize(intent, attempt, card, threeDS);
-    return this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, null, result);
+    return this.applyAuthorization(this.ctx.ownCopies(this.ctx.internal(intent.id), intent, attempt), null, result);
   }
 
   /**
@@ -79,7 +79,8 @@ export class CardFlow {
   async recoverCardAttempt(intent: PaymentIntent, attempt: PaymentAttempt): Promise<boolean> {
     const known = await this.ctx.deps.cardNetwork.lookup(attempt.id);
     const result = known ?? processingError(attempt);
-    return this.ctx.applied(() => this.applyAuthorization(this.ctx.internal(intent.id), intent, attempt, null, result));
+    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent.merchantId, intent.id, attempt.id);
+    return this.ctx.applied(() => this.applyAuthorization(settle, null, result));
   }
 
   private authorize(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, threeDS?: ThreeDSData): Promise<AuthorizationResult> {
@@ -94,35 +95,10 @@ export class CardFlow {
 
   /**
    * Records the network's answer for an attempt, with the 3DS data that went
-   * with the authorization (when the attempt does not have it yet).
-   *
-   * `intent` and `attempt` are this command's own copies, as it stored them.
-   * Nothing but this command moves a PENDING intent, so they are normally
-   * still current and the answer is applied to them without reading them
-   * back; the update checks the intent's version, and when another request
-   * (a recovery sweep) wrote it meanwhile, the answer is applied again to
-   * the stored rows, read under lock.
+   * with the authorization when the attempt does not have it yet.
    */
-  private async applyAuthorization(
-    units: Units,
-    intent: PaymentIntent,
-    attempt: PaymentAttempt,
-    authentication: AuthenticationData | null,
-    result: AuthorizationResult,
-  ): Promise<IntentView> {
-    try {
-      return await units.settle((tx) => {
-        tx.basedOn(intent, attempt);
-        return this.recordAuthorization(tx, intent, attempt, authentication, result);
-      });
-    } catch (error) {
-      if (!(error instanceof StaleWrite)) throw error;
-    }
-    return units.settle(async (tx) => {
-      const current = await this.ctx.lockIntent(tx, intent.merchantId, intent.id);
-      const stored = found(await tx.attempt(intent.merchantId, attempt.id), 'payment_attempt', attempt.id);
-      return this.recordAuthorization(tx, current, stored, authentication, result);
-    });
+  private applyAuthorization(settle: Settle, authentication: AuthenticationData | null, result: AuthorizationResult): Promise<IntentView> {
+    return settle((tx, intent, attempt) => this.recordAuthorization(tx, intent, attempt, authentication, result));
   }
 
   private async recordAuthorization(

@@ -11,7 +11,7 @@ import type { CardNetwork, FxRates, ThreeDSServer, Wallets } from '../ports.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { CommandUnits, type CommandHooks } from './command.ts';
 import type * as machine from './machine.ts';
-import type { PaymentsStore, PaymentsTx } from './repository.ts';
+import { StaleWrite, type PaymentsStore, type PaymentsTx } from './repository.ts';
 import type { DomainEvent, Emit, PaymentAttempt, PaymentIntent, Refund } from './types.ts';
 
 export const INTENT_LIFETIME_MS = 30 * 60 * 1000;
@@ -37,6 +37,9 @@ export interface PaymentsDeps {
 }
 
 export type Units = CommandUnits<IntentView>;
+
+/** Runs a step on an intent and its attempt in the unit that settles a command (see ownCopies and storedRows). */
+export type Settle = (step: (tx: PaymentsTx, intent: PaymentIntent, attempt: PaymentAttempt) => Promise<IntentView>) => Promise<IntentView>;
 
 export class PaymentsContext {
   constructor(readonly deps: PaymentsDeps) {}
@@ -84,6 +87,39 @@ export class PaymentsContext {
     if (!attempt) return null;
     const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
     return intent ? { intent, attempt } : null;
+  }
+
+  /**
+   * Settles the next step of a command that stored `intent` and `attempt`
+   * itself (in one unit, so they belong together). Nothing but the command
+   * moves an intent while its attempt is in flight, so they are normally
+   * still current and are not read back; the intent's version is checked on
+   * write, and when another request (a recovery sweep) wrote it meanwhile,
+   * the step is applied again to the stored rows, read under lock (where it
+   * may well be refused).
+   */
+  ownCopies(units: Units, intent: PaymentIntent, attempt: PaymentAttempt): Settle {
+    return async (step) => {
+      try {
+        return await units.settle((tx) => {
+          tx.basedOn(intent, attempt);
+          return step(tx, intent, attempt);
+        });
+      } catch (error) {
+        if (!(error instanceof StaleWrite)) throw error;
+      }
+      return this.storedRows(units, intent.merchantId, intent.id, attempt.id)(step);
+    };
+  }
+
+  /** Settles a step on the stored intent and attempt, read under lock in the step's unit. */
+  storedRows(units: Units, merchantId: string, intentId: string, attemptId: string): Settle {
+    return (step) =>
+      units.settle(async (tx) => {
+        const intent = await this.lockIntent(tx, merchantId, intentId);
+        const attempt = found(await tx.attempt(merchantId, attemptId), 'payment_attempt', attemptId);
+        return step(tx, intent, attempt);
+      });
   }
 
   async lockIntent(tx: PaymentsTx, merchantId: string, id: string): Promise<PaymentIntent> {

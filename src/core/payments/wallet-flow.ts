@@ -6,7 +6,7 @@
 import { DomainError, isDomainError } from '../errors.ts';
 import { uuid } from '../ids.ts';
 import type { PaymentCodeResult } from '../ports.ts';
-import type { IntentView, PaymentsContext, Units } from './context.ts';
+import type { IntentView, PaymentsContext, Settle, Units } from './context.ts';
 import * as machine from './machine.ts';
 import type { PaymentAttempt, PaymentIntent } from './types.ts';
 
@@ -23,7 +23,7 @@ export class WalletFlow {
     if (flow === 'payment_code') {
       const request = { reference: attempt.id, merchantId: intent.merchantId, wallet: kind, code: paymentCode!, amount, shopperAmount };
       const result = await this.ctx.deps.wallets.chargePaymentCode(request);
-      return this.applyWalletCharge(units, intent, attempt, result, charge);
+      return this.applyWalletCharge(this.ctx.ownCopies(units, intent, attempt), result, charge);
     }
     const order = await this.ctx.deps.wallets.createOrder({
       reference: attempt.id,
@@ -42,10 +42,9 @@ export class WalletFlow {
         : flow === 'web'
           ? { type: 'redirect_to_url', url: order.payUrl, returnUrl: intent.returnUrl ?? '' }
           : { type: 'sdk_params', url: order.payUrl, params: order.sdkParams };
-    const t = machine.requireCustomerAction(intent, attempt, { walletToken: order.token, wallet: { ...charge, expiresAt: intent.expiresAt } }, nextAction, now);
-    return units.settle(async (tx) => {
-      await this.ctx.save(tx, t, null, now);
-      return { intent: t.intent, attempt: t.attempt! };
+    return this.ctx.ownCopies(units, intent, attempt)(async (tx, current, stored) => {
+      const t = machine.requireCustomerAction(current, stored, { walletToken: order.token, wallet: { ...charge, expiresAt: current.expiresAt } }, nextAction, now);
+      return { intent: await this.ctx.save(tx, t, null, now), attempt: t.attempt! };
     });
   }
 
@@ -95,7 +94,8 @@ export class WalletFlow {
     if (!result || result.outcome === 'pending') return false;
     const intent = await this.ctx.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
     if (!intent || intent.status !== 'PENDING') return false;
-    return this.ctx.applied(() => this.applyWalletCharge(this.ctx.internal(intent.id), intent, attempt, result, attempt.wallet!));
+    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent.merchantId, intent.id, attempt.id);
+    return this.ctx.applied(() => this.applyWalletCharge(settle, result, attempt.wallet!));
   }
 
   /**
@@ -114,7 +114,7 @@ export class WalletFlow {
       const result: PaymentCodeResult | null =
         flow === 'payment_code' ? await this.ctx.deps.wallets.settle(attempt.id, this.ctx.now) : { outcome: 'declined', failureCode: 'processing_error' };
       if (!result) return false;
-      await this.applyWalletCharge(this.ctx.internal(intent.id), intent, attempt, result, charge);
+      await this.applyWalletCharge(this.ctx.storedRows(this.ctx.internal(intent.id), intent.merchantId, intent.id, attempt.id), result, charge);
       return true;
     } catch (error) {
       if (isDomainError(error)) return false;
@@ -122,17 +122,14 @@ export class WalletFlow {
     }
   }
 
-  private async applyWalletCharge(units: Units, intent: PaymentIntent, attempt: PaymentAttempt, result: PaymentCodeResult, charge: machine.WalletChargeInput): Promise<IntentView> {
+  private async applyWalletCharge(settle: Settle, result: PaymentCodeResult, charge: machine.WalletChargeInput): Promise<IntentView> {
     const now = this.ctx.now;
-    return units.settle(async (tx) => {
-      const current = await this.ctx.lockIntent(tx, intent.merchantId, intent.id);
-      const stored = (await tx.attempt(intent.merchantId, attempt.id))!;
+    return settle(async (tx, current, stored) => {
       let t: machine.IntentTransition;
       if (result.outcome === 'paid') t = machine.walletPaid(current, stored, { ...charge, walletTransactionId: result.walletTransactionId }, now);
       else if (result.outcome === 'pending') t = stored.status === 'INITIATED' ? machine.awaitingPayer(current, stored, { ...charge, pendingReason: result.reason }, now) : { intent: current, attempt: stored, emits: [] };
       else t = machine.declined(current, stored, result.failureCode, null, now);
-      await this.ctx.save(tx, t, null, now);
-      return { intent: t.intent, attempt: t.attempt ?? stored };
+      return { intent: await this.ctx.save(tx, t, null, now), attempt: t.attempt ?? stored };
     });
   }
 }
