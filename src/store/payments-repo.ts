@@ -1,18 +1,18 @@
 /** Kysely implementation of the payments repository, shared by SQLite and PostgreSQL. */
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { merchantBalance, type Journal } from '../core/ledger/journal.ts';
-import type {
-  AttemptFilter,
-  Balance,
-  IntentFilter,
-  Page,
-  PageRequest,
-  PaymentsReads,
-  PaymentsStore,
-  PaymentsTx,
-  RefundFilter,
+import {
+  StaleWrite,
+  type AttemptFilter,
+  type Balance,
+  type IntentFilter,
+  type Page,
+  type PageRequest,
+  type PaymentsReads,
+  type PaymentsStore,
+  type PaymentsTx,
+  type RefundFilter,
 } from '../core/payments/repository.ts';
-import { StaleWrite } from '../core/payments/repository.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
