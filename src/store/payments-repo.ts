@@ -205,18 +205,22 @@ class KnownRows {
     this.rows.set(`${table}\u0000${id}`, row as Row);
   }
 
-  /** The columns of `next` whose values differ from the known row (all of them when the row is not known). */
-  changes(table: string, id: string, next: Row, keys: ReadonlySet<string>): Row {
-    const known = this.rows.get(`${table}\u0000${id}`);
-    const out: Row = {};
-    for (const k in next) {
-      if (keys.has(k)) continue;
-      // Numbers from SQLite and PostgreSQL's bigint strings compare as the same value.
-      if (known && k in known && String(known[k]) === String(next[k]) && (known[k] === null) === (next[k] === null)) continue;
-      out[k] = next[k];
-    }
-    return out;
+  get(table: string, id: string): Row | undefined {
+    return this.rows.get(`${table}\u0000${id}`);
   }
+}
+
+/** The columns of `next` other than `keys` whose values differ from the known row (all of them when the row is not known). */
+function changedColumns(rows: KnownRows | null, table: string, id: string, next: Row, keys: ReadonlySet<string>): Row {
+  const known = rows?.get(table, id);
+  const out: Row = {};
+  for (const k in next) {
+    if (keys.has(k)) continue;
+    // Numbers from SQLite and PostgreSQL's bigint strings compare as the same value.
+    if (known && k in known && String(known[k]) === String(next[k]) && (known[k] === null) === (next[k] === null)) continue;
+    out[k] = next[k];
+  }
+  return out;
 }
 
 type Row = Record<string, unknown>;
@@ -226,12 +230,12 @@ const INTENT_KEYS: ReadonlySet<string> = new Set(['id', 'merchant_id', 'created_
 const ATTEMPT_KEYS: ReadonlySet<string> = new Set(['id', 'merchant_id', 'intent_id', 'created_at']);
 
 class Tx implements PaymentsTx {
-  private readonly known = new KnownRows();
-
+  /** `known` is the unit's own record of rows (null for reads outside a unit, which write nothing and must not accumulate rows). */
   constructor(
     private readonly db: Db,
     private readonly rowLocks: boolean,
     private readonly webhookUrls: WebhookUrls,
+    private readonly known: KnownRows | null,
   ) {}
 
   // The statements of the payment path go through compiled.ts: built and compiled once, not per call.
@@ -239,14 +243,14 @@ class Tx implements PaymentsTx {
   async intent(merchantId: string, id: string, lock = false) {
     const r = await selectRow<Selectable<PaymentIntentTable>>(this.db, 'payment_intents', { id, merchant_id: merchantId }, lock && this.rowLocks);
     if (!r) return null;
-    this.known.remember('payment_intents', id, r);
+    this.known?.remember('payment_intents', id, r);
     return toIntent(r);
   }
 
   async attempt(merchantId: string, id: string) {
     const r = await selectRow<Selectable<PaymentAttemptTable>>(this.db, 'payment_attempts', { id, merchant_id: merchantId });
     if (!r) return null;
-    this.known.remember('payment_attempts', id, r);
+    this.known?.remember('payment_attempts', id, r);
     return toAttempt(r);
   }
 
@@ -268,35 +272,35 @@ class Tx implements PaymentsTx {
   async insertIntent(intent: PaymentIntent) {
     const row = intentRow(intent);
     await insertRow(this.db, 'payment_intents', row);
-    this.known.remember('payment_intents', intent.id, row);
+    this.known?.remember('payment_intents', intent.id, row);
   }
 
   async updateIntent(intent: PaymentIntent) {
     const stored = { ...intent, version: intent.version + 1 };
     const row = intentRow(stored);
-    const set = this.known.changes('payment_intents', intent.id, row as unknown as Row, INTENT_KEYS);
+    const set = changedColumns(this.known, 'payment_intents', intent.id, row as unknown as Row, INTENT_KEYS);
     const changed = await updateRow(this.db, 'payment_intents', set, { id: intent.id, version: intent.version });
     if (changed !== 1) throw new StaleWrite('payment_intent', intent.id);
-    this.known.remember('payment_intents', intent.id, row);
+    this.known?.remember('payment_intents', intent.id, row);
     return stored;
   }
 
   basedOn(intent: PaymentIntent, attempt: PaymentAttempt) {
-    this.known.remember('payment_intents', intent.id, intentRow(intent));
-    this.known.remember('payment_attempts', attempt.id, attemptRow(attempt));
+    this.known?.remember('payment_intents', intent.id, intentRow(intent));
+    this.known?.remember('payment_attempts', attempt.id, attemptRow(attempt));
   }
 
   async insertAttempt(attempt: PaymentAttempt) {
     const row = attemptRow(attempt);
     await insertRow(this.db, 'payment_attempts', row);
-    this.known.remember('payment_attempts', attempt.id, row);
+    this.known?.remember('payment_attempts', attempt.id, row);
   }
 
   async updateAttempt(attempt: PaymentAttempt) {
     const row = attemptRow(attempt);
-    const set = this.known.changes('payment_attempts', attempt.id, row as unknown as Row, ATTEMPT_KEYS);
+    const set = changedColumns(this.known, 'payment_attempts', attempt.id, row as unknown as Row, ATTEMPT_KEYS);
     if (hasAny(set)) await updateRow(this.db, 'payment_attempts', set, { id: attempt.id });
-    this.known.remember('payment_attempts', attempt.id, row);
+    this.known?.remember('payment_attempts', attempt.id, row);
   }
 
   async insertRefund(refund: Refund) {
@@ -429,7 +433,7 @@ class Reads implements PaymentsReads {
     private readonly db: Db,
     webhookUrls: WebhookUrls,
   ) {
-    this.rows = new Tx(db, false, webhookUrls);
+    this.rows = new Tx(db, false, webhookUrls, null);
   }
 
   async intent(merchantId: string, id: string) {
@@ -538,7 +542,7 @@ class Reads implements PaymentsReads {
 export function paymentsStore(store: Store): PaymentsStore {
   const webhookUrls = new WebhookUrls();
   return {
-    unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks, webhookUrls))),
+    unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks, webhookUrls, new KnownRows()))),
     reads: new Reads(store.read, webhookUrls),
   };
 }

@@ -55,13 +55,14 @@ export class CardFlow {
     });
     const { intent, attempt } = step;
     if (!success) return { intent, attempt };
+    const settle = this.ctx.ownCopies(this.ctx.internal(intent.id), intent, attempt);
     if (!step.sealed) {
       // The vaulted card is gone (it expired): there is nothing to authorize with.
-      return this.applyAuthorization(this.ctx.ownCopies(this.ctx.internal(intent.id), intent, attempt), null, processingError(attempt));
+      return this.applyAuthorization(settle, null, processingError(attempt));
     }
     const card = JSON.parse(this.ctx.deps.vault.open(step.sealed)) as CardDetails;
     const result = await this.authorize(intent, attempt, card, threeDS);
-    return this.applyAuthorization(this.ctx.ownCopies(this.ctx.internal(intent.id), intent, attempt), null, result);
+    return this.applyAuthorization(settle, null, result);
   }
 
   /**
@@ -79,7 +80,7 @@ export class CardFlow {
   async recoverCardAttempt(intent: PaymentIntent, attempt: PaymentAttempt): Promise<boolean> {
     const known = await this.ctx.deps.cardNetwork.lookup(attempt.id);
     const result = known ?? processingError(attempt);
-    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent.merchantId, intent.id, attempt.id);
+    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt);
     return this.ctx.applied(() => this.applyAuthorization(settle, null, result));
   }
 

@@ -108,17 +108,18 @@ export class PaymentsContext {
       } catch (error) {
         if (!(error instanceof StaleWrite)) throw error;
       }
-      return this.storedRows(units, intent.merchantId, intent.id, attempt.id)(step);
+      return this.storedRows(units, intent, attempt)(step);
     };
   }
 
-  /** Settles a step on the stored intent and attempt, read under lock in the step's unit. */
-  storedRows(units: Units, merchantId: string, intentId: string, attemptId: string): Settle {
+  /** Settles a step on the stored rows of `intent` and `attempt`, read under lock in the step's unit. */
+  storedRows(units: Units, intent: PaymentIntent, attempt: PaymentAttempt): Settle {
+    const { merchantId } = intent;
     return (step) =>
       units.settle(async (tx) => {
-        const intent = await this.lockIntent(tx, merchantId, intentId);
-        const attempt = found(await tx.attempt(merchantId, attemptId), 'payment_attempt', attemptId);
-        return step(tx, intent, attempt);
+        const current = await this.lockIntent(tx, merchantId, intent.id);
+        const stored = found(await tx.attempt(merchantId, attempt.id), 'payment_attempt', attempt.id);
+        return step(tx, current, stored);
       });
   }
 

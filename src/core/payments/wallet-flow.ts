@@ -94,7 +94,7 @@ export class WalletFlow {
     if (!result || result.outcome === 'pending') return false;
     const intent = await this.ctx.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
     if (!intent || intent.status !== 'PENDING') return false;
-    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent.merchantId, intent.id, attempt.id);
+    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt);
     return this.ctx.applied(() => this.applyWalletCharge(settle, result, attempt.wallet!));
   }
 
@@ -114,7 +114,7 @@ export class WalletFlow {
       const result: PaymentCodeResult | null =
         flow === 'payment_code' ? await this.ctx.deps.wallets.settle(attempt.id, this.ctx.now) : { outcome: 'declined', failureCode: 'processing_error' };
       if (!result) return false;
-      await this.applyWalletCharge(this.ctx.storedRows(this.ctx.internal(intent.id), intent.merchantId, intent.id, attempt.id), result, charge);
+      await this.applyWalletCharge(this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt), result, charge);
       return true;
     } catch (error) {
       if (isDomainError(error)) return false;
