@@ -253,7 +253,7 @@ describeEachBackend('an authorization answered while a recovery sweep settles th
     const created = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '25.00' }), payment_method: seedCard() });
     // The sweep found the network knew nothing yet and declined the attempt; the approval that came after must not pay it.
     expect(created.status, created.text).toBe(400);
-    expect(typeof created.body.code).toBe('string');
+    expect(created.body).toMatchObject({ type: 'payment_error', code: 'invalid_status_for_operation' });
     const list = await merchant.get('/v2/payment_intents?page_size=10');
     expect(list.body.total_items).toBe(1);
     const id = list.body.data[0].payment_intent_id;
