@@ -8,6 +8,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { DeliveryAttemptTable, DeliveryTable, EventTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import { deliveryPending } from '../store/sweep-conditions.ts';
 
 export type WebhookEvent = Pick<EventTable, 'id' | 'merchant_id' | 'type' | 'source_id' | 'payload' | 'created_at'>;
 
@@ -190,7 +191,7 @@ export class DeliveryRelay {
       let due = tx
         .selectFrom('deliveries')
         .select('id')
-        .where('status', '=', 'pending')
+        .where(deliveryPending)
         .where('next_attempt_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .orderBy('next_attempt_at')

@@ -19,6 +19,7 @@ import { insertRow, insertRows, prepared, selectRow, updateRow } from './compile
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
 import type { Database, DeliveryTable, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
+import { attemptInFlight, unpaidIntent } from './sweep-conditions.ts';
 
 const merchantWebhookUrl = prepared<{ webhook_url: string | null }>('merchant webhook url', (db, p) =>
   db.selectFrom('merchants').select('webhook_url').where('id', '=', p('id')),
@@ -515,7 +516,7 @@ class Reads implements PaymentsReads {
     const rows = await this.db
       .selectFrom('payment_intents')
       .select(['merchant_id', 'id'])
-      .where('status', 'in', ['REQUIRES_PAYMENT_METHOD', 'REQUIRES_CUSTOMER_ACTION'])
+      .where(unpaidIntent)
       .where('expires_at', '<=', now)
       .limit(limit)
       .execute();
@@ -526,7 +527,7 @@ class Reads implements PaymentsReads {
     const rows = await this.db
       .selectFrom('payment_attempts')
       .selectAll()
-      .where('status', 'in', ['INITIATED', 'PENDING_AUTHORIZATION'])
+      .where(attemptInFlight)
       .where('updated_at', '<=', olderThan)
       .limit(limit)
       .execute();

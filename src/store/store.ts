@@ -4,6 +4,7 @@ import * as m001 from './migrations/001_initial.ts';
 import * as m002 from './migrations/002_wallets.ts';
 import * as m003 from './migrations/003_idempotency_subject.ts';
 import * as m004 from './migrations/004_intent_version.ts';
+import * as m005 from './migrations/005_sweep_indexes.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName): Pr
   '002_wallets': m002,
   '003_idempotency_subject': m003,
   '004_intent_version': m004,
+  '005_sweep_indexes': m005,
 };
 
 export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<void> {
