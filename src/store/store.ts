@@ -33,7 +33,8 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName): Pr
   '005_sweep_indexes': m005,
 };
 
-export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<void> {
+/** Brings the schema up to the latest migration, or up to `target` (tests start from an older schema). */
+export async function migrate(db: Kysely<any>, dialect: DialectName, target?: string): Promise<void> {
   const provider: MigrationProvider = {
     async getMigrations() {
       const out: Record<string, Migration> = {};
@@ -41,7 +42,8 @@ export async function migrate(db: Kysely<any>, dialect: DialectName): Promise<vo
       return out;
     },
   };
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  const migrator = new Migrator({ db, provider });
+  const { error } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
 
