@@ -19,7 +19,7 @@ import { insertRow, insertRows, prepared, selectRow, updateRow } from './compile
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
 import type { Database, DeliveryTable, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
-import { attemptInFlight, unpaidIntent } from './sweep-conditions.ts';
+import { attemptInFlight, refundInFlight, unpaidIntent } from './sweep-conditions.ts';
 
 const merchantWebhookUrl = prepared<{ webhook_url: string | null }>('merchant webhook url', (db, p) =>
   db.selectFrom('merchants').select('webhook_url').where('id', '=', p('id')),
@@ -535,7 +535,7 @@ class Reads implements PaymentsReads {
   }
 
   async refundsInFlight(olderThan: number, limit: number) {
-    const rows = await this.db.selectFrom('refunds').selectAll().where('status', '=', 'PROCESSING').where('updated_at', '<=', olderThan).limit(limit).execute();
+    const rows = await this.db.selectFrom('refunds').selectAll().where(refundInFlight).where('updated_at', '<=', olderThan).limit(limit).execute();
     return rows.map(toRefund);
   }
 }

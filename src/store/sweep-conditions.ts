@@ -17,5 +17,8 @@ export const unpaidIntent = statusIn('REQUIRES_PAYMENT_METHOD', 'REQUIRES_CUSTOM
 /** Attempts sent to a network or wallet with no answer recorded yet (index payment_attempts_in_flight). */
 export const attemptInFlight = statusIn('INITIATED', 'PENDING_AUTHORIZATION');
 
+/** Refunds sent to the network with no answer recorded yet (index refunds_in_flight). */
+export const refundInFlight = sql<SqlBool>`${sql.ref('status')} = ${sql.lit('PROCESSING')}`;
+
 /** Webhook deliveries still to be made (index deliveries_pending). */
 export const deliveryPending = sql<SqlBool>`${sql.ref('status')} = ${sql.lit('pending')}`;

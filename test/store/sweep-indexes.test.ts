@@ -1,9 +1,10 @@
 /**
  * The sweeps find their rows through partial indexes that hold only those
- * rows (unpaid intents, attempts in flight, deliveries due). A planner uses
- * such an index only when the query states the index's own condition, so a
- * sweep condition that drifted from its index would silently scan the whole
- * table every few seconds. This asks each database for its plan.
+ * rows (unpaid intents, attempts and refunds in flight, deliveries due). A
+ * planner uses such an index only when the query states the index's own
+ * condition, so a sweep condition that drifted from its index would silently
+ * scan the whole table every few seconds. This asks each database for its
+ * plan.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,12 +12,13 @@ import path from 'node:path';
 import { CompiledQuery, sql, type Compilable, type Expression, type SqlBool } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore, type Db, type Store } from '../../src/store/store.ts';
-import { attemptInFlight, deliveryPending, unpaidIntent } from '../../src/store/sweep-conditions.ts';
+import { attemptInFlight, deliveryPending, refundInFlight, unpaidIntent } from '../../src/store/sweep-conditions.ts';
 import { createPgDatabase, describeEachBackend } from '../support/platform.ts';
 
-const SWEEPS: Array<{ index: string; table: 'payment_intents' | 'payment_attempts' | 'deliveries'; condition: Expression<SqlBool>; column: string }> = [
+const SWEEPS: Array<{ index: string; table: 'payment_intents' | 'payment_attempts' | 'refunds' | 'deliveries'; condition: Expression<SqlBool>; column: string }> = [
   { index: 'payment_intents_unpaid_expiry', table: 'payment_intents', condition: unpaidIntent, column: 'expires_at' },
   { index: 'payment_attempts_in_flight', table: 'payment_attempts', condition: attemptInFlight, column: 'updated_at' },
+  { index: 'refunds_in_flight', table: 'refunds', condition: refundInFlight, column: 'updated_at' },
   { index: 'deliveries_pending', table: 'deliveries', condition: deliveryPending, column: 'next_attempt_at' },
 ];
 

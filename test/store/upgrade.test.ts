@@ -74,6 +74,19 @@ describeEachBackend('a database of the previous schema, upgraded at start', (bac
       .insertInto('payment_attempts')
       .values([attempt('PA1', 'INITIATED', NOW - HOUR), attempt('PA2', 'PENDING_AUTHORIZATION', NOW - HOUR, 'W1'), attempt('PA3', 'SUCCEEDED', NOW - HOUR), attempt('PA4', 'INITIATED', NOW + HOUR)])
       .execute();
+    const refund = (id: string, status: string, updatedAt: number) => ({
+      id,
+      merchant_id: 'M1',
+      intent_id: 'PI3',
+      attempt_id: 'PA3',
+      amount: 100,
+      currency: 'SGD',
+      status,
+      reason: 'requested_by_customer',
+      created_at: updatedAt,
+      updated_at: updatedAt,
+    });
+    await old.insertInto('refunds').values([refund('RF1', 'PROCESSING', NOW - HOUR), refund('RF2', 'SUCCEEDED', NOW - HOUR), refund('RF3', 'PROCESSING', NOW + HOUR)]).execute();
     await old.destroy();
     store = await open();
   });
@@ -91,6 +104,11 @@ describeEachBackend('a database of the previous schema, upgraded at start', (bac
   it('the recovery sweep finds the attempts left in flight, and only those', async () => {
     const stranded = await paymentsStore(store).reads.attemptsInFlight(NOW, 100);
     expect(stranded.map((a) => a.id).sort()).toEqual(['PA1', 'PA2']);
+  });
+
+  it('the recovery sweep finds the refunds left in flight, and only those', async () => {
+    const stranded = await paymentsStore(store).reads.refundsInFlight(NOW, 100);
+    expect(stranded.map((r) => r.id)).toEqual(['RF1']);
   });
 
   it('a wallet token stays unique; attempts without one are not limited', async () => {

@@ -2,12 +2,12 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Partial indexes for the background sweeps. Each sweep looks for the few
- * rows still in a state it acts on (unpaid intents, attempts in flight,
- * webhooks due); their indexes now hold only those rows, so the rows that
- * settled (nearly all of them) cost no index entry when written, and the
- * indexes stay small. The sweep queries name these conditions with the same
- * literal values (store/sweep-conditions.ts): a bound parameter would hide them
- * from the planner.
+ * rows still in a state it acts on (unpaid intents, attempts and refunds in
+ * flight, webhooks due); their indexes now hold only those rows, so the rows
+ * that settled (nearly all of them) cost no index entry when written, and
+ * the indexes stay small. The sweep queries name these conditions with the
+ * same literal values (store/sweep-conditions.ts): a bound parameter would
+ * hide them from the planner.
  *
  * Also dropped: the index on events.source_id, which no query uses, and the
  * entries of wallet_token's unique index for attempts that have none (cards).
@@ -39,6 +39,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .column('wallet_token')
     .where('wallet_token', 'is not', null)
     .execute();
+
+  // Refunds had no index for their sweep at all: it scanned the table.
+  await db.schema.createIndex('refunds_in_flight').on('refunds').column('updated_at').where(sql.ref('status'), '=', 'PROCESSING').execute();
 
   await db.schema.dropIndex('deliveries_due').execute();
   await db.schema.createIndex('deliveries_pending').on('deliveries').column('next_attempt_at').where(sql.ref('status'), '=', 'pending').execute();
