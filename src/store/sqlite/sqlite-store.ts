@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { runDirectly, type DirectRunner } from '../compiled.ts';
 import type { Database } from '../schema.ts';
 import { migrate, type Db, type Store } from '../store.ts';
 
@@ -25,6 +26,22 @@ function cachingDatabase(handle: Handle) {
         cache.set(sqlText, stmt);
       }
       return stmt;
+    },
+  };
+}
+
+/** Compiled queries inside a unit run on the writer's cached statements, without Kysely's executor (see compiled.ts). */
+function directRunner(statements: ReturnType<typeof cachingDatabase>): DirectRunner {
+  return {
+    rows(sqlText, params) {
+      const stmt = statements.prepare(sqlText);
+      if (stmt.reader) return stmt.all(params);
+      stmt.run(params);
+      return [];
+    },
+    changes(sqlText, params) {
+      const stmt = statements.prepare(sqlText);
+      return stmt.reader ? stmt.all(params).length : stmt.run(params).changes;
     },
   };
 }
@@ -160,6 +177,7 @@ class GroupCommitter {
   constructor(
     private readonly handle: Handle,
     private readonly db: Kysely<Database>,
+    private readonly runner: DirectRunner,
     private readonly checkpointer: Checkpointer,
     private readonly syncer: WalSyncer,
   ) {
@@ -194,6 +212,7 @@ class GroupCommitter {
     const h = this.handle;
     try {
       await this.db.connection().execute(async (conn) => {
+        runDirectly(conn, this.runner);
         this.begin.run();
         try {
           for (const unit of group) {
@@ -406,7 +425,8 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'polypay.sqlite');
   const writer = openHandle(file, false);
-  const writeDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(writer) }) });
+  const writerStatements = cachingDatabase(writer);
+  const writeDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: writerStatements }) });
   await migrate(writeDb, 'sqlite');
   // From here on the checkpointer thread copies the WAL into the database file.
   writer.pragma('wal_autocheckpoint = 0');
@@ -415,7 +435,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   const syncer = new WalSyncer(`${file}-wal`);
   const reader = openHandle(file, true);
   const readDb = new Kysely<Database>({ dialect: new DurableReadDialect({ database: cachingDatabase(reader) }, syncer) });
-  const committer = new GroupCommitter(writer, writeDb, checkpointer, syncer);
+  const committer = new GroupCommitter(writer, writeDb, directRunner(writerStatements), checkpointer, syncer);
   return {
     dialect: 'sqlite',
     read: readDb,
