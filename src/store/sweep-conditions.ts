@@ -11,6 +11,9 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 const statusIn = (...statuses: string[]): RawBuilder<SqlBool> =>
   sql<SqlBool>`${sql.ref('status')} in (${sql.join(statuses.map((s) => sql.lit(s)))})`;
 
+/** One status, written `status = ...` as its index's condition is. */
+const statusIs = (status: string): RawBuilder<SqlBool> => sql<SqlBool>`${sql.ref('status')} = ${sql.lit(status)}`;
+
 /** Intents that expire unless paid (index payment_intents_unpaid_expiry). */
 export const unpaidIntent = statusIn('REQUIRES_PAYMENT_METHOD', 'REQUIRES_CUSTOMER_ACTION');
 
@@ -18,7 +21,7 @@ export const unpaidIntent = statusIn('REQUIRES_PAYMENT_METHOD', 'REQUIRES_CUSTOM
 export const attemptInFlight = statusIn('INITIATED', 'PENDING_AUTHORIZATION');
 
 /** Refunds sent to the network with no answer recorded yet (index refunds_in_flight). */
-export const refundInFlight = sql<SqlBool>`${sql.ref('status')} = ${sql.lit('PROCESSING')}`;
+export const refundInFlight = statusIs('PROCESSING');
 
 /** Webhook deliveries still to be made (index deliveries_pending). */
-export const deliveryPending = sql<SqlBool>`${sql.ref('status')} = ${sql.lit('pending')}`;
+export const deliveryPending = statusIs('pending');
