@@ -9,7 +9,7 @@
  * thing the command records, the response with its outcome. A request that
  * fails before or outside those units settles its key in one unit of its own.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/command.ts';
 import type { PaymentsTx } from '../core/payments/repository.ts';
@@ -35,8 +35,7 @@ export class KeyTaken extends Error {
   }
 }
 
-export const requestHash = (method: string, url: string, body: string): string =>
-  createHash('sha256').update(method).update('\n').update(url).update('\n').update(body).digest('hex');
+export const requestHash = (method: string, url: string, body: string): string => hash('sha256', `${method}\n${url}\n${body}`, 'hex');
 
 /** One request under an idempotency key: the hooks its command runs, and how its key is settled afterwards. */
 export class IdempotentRequest<O> implements CommandHooks<O> {

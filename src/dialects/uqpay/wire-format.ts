@@ -2,10 +2,19 @@
 import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
 import { formatDecimal } from '../../core/money.ts';
 
+let lastSecond = Number.NaN;
+let lastText = '';
+
 /** 1749802694000 -> "2025-06-13T16:18:14+08:00"; null -> "" (the provider sends empty strings for unset times). */
 export function wireTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '';
-  return new Date(ms + BUSINESS_UTC_OFFSET_MS).toISOString().slice(0, 19) + '+08:00';
+  // A response shows several times, nearly always of the same second: format each second once.
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastText = new Date(second * 1000 + BUSINESS_UTC_OFFSET_MS).toISOString().slice(0, 19) + '+08:00';
+  }
+  return lastText;
 }
 
 /** With milliseconds, as display_qr_code.expires_at shows it: "2025-06-19T14:38:59.563+08:00". */
