@@ -1,4 +1,4 @@
-import { hash as digestOf } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Money } from '../../core/money.ts';
 import type { AuthorizationRequest, AuthorizationResult, CardNetwork } from '../../core/ports.ts';
 import { luhnValid } from '../../core/payments/card.ts';
@@ -110,10 +110,10 @@ export class SimCardNetwork implements CardNetwork {
       return { outcome: 'declined', failureCode, network, ...(card.adviceCode !== undefined && { adviceCode: card.adviceCode }) };
     }
     // Codes derive from the reference, so the same attempt always gets the same codes.
-    const hash = digestOf('sha256', req.reference, 'buffer');
+    const digest = hash('sha256', req.reference, 'buffer');
     let authCode = '';
-    for (let i = 0; i < 6; i++) authCode += AUTH_CODE_ALPHABET[hash[i]! % AUTH_CODE_ALPHABET.length];
-    const digits = BigInt('0x' + hash.subarray(6).toString('hex')).toString().padStart(40, '0');
+    for (let i = 0; i < 6; i++) authCode += AUTH_CODE_ALPHABET[digest[i]! % AUTH_CODE_ALPHABET.length];
+    const digits = BigInt('0x' + digest.subarray(6).toString('hex')).toString().padStart(40, '0');
     return {
       outcome: 'approved',
       authCode,
