@@ -238,7 +238,7 @@ describeEachBackend('UQPAY bad input', (backend) => {
   it('refuses bad paging and filters on every list', async () => {
     const cases: Array<[string, () => Promise<Reply>, number?]> = [];
     for (const list of ['/v2/payment_intents', '/v2/payment/payment_attempts', '/v2/payment/refunds', '/v2/payment/balances']) {
-      for (const q of ['page_size=0', 'page_size=101', 'page_size=abc', 'page_size=-1', 'page_size=1.5', 'page_number=0', 'page_number=abc', 'page_number=-2']) {
+      for (const q of ['page_size=0', 'page_size=101', 'page_size=abc', 'page_size=-1', 'page_size=1.5', 'page_number=0', 'page_number=abc', 'page_number=-2', 'page_number=2147483648', 'page_number=99999999999999999999']) {
         cases.push([`${list}?${q}`, () => merchant.get(`${list}?${q}`), 400]);
       }
     }
@@ -253,6 +253,13 @@ describeEachBackend('UQPAY bad input', (backend) => {
     // The bounds themselves are accepted.
     for (const q of ['page_size=1', 'page_size=100', 'page_number=1']) {
       expect((await merchant.get(`/v2/payment_intents?${q}`)).status).toBe(200);
+    }
+    // The last page number there can be, far past the end: an empty page with the real totals.
+    for (const list of ['/v2/payment_intents', '/v2/payment/payment_attempts', '/v2/payment/refunds', '/v2/payment/balances']) {
+      const r = await merchant.get(`${list}?page_size=100&page_number=2147483647`);
+      expect(r.status, list).toBe(200);
+      expect(r.body.data, list).toEqual([]);
+      expect(r.body.total_items, list).toBeGreaterThan(0);
     }
   });
 

@@ -117,7 +117,8 @@ export const CreateRefundBody = Type.Object({
 export type CreateRefundBody = Static<typeof CreateRefundBody>;
 
 const PageSize = Type.Integer({ minimum: 1, maximum: 100, default: 10 });
-const PageNumber = Type.Integer({ minimum: 1, default: 1 });
+/** At most a 32-bit integer, as the official SDKs send it: beyond that the row offset would not be an integer either database takes. */
+const PageNumber = Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: 1 });
 
 export const ListIntentsQuery = Type.Object({
   page_size: Opt(PageSize),
