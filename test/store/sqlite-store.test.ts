@@ -122,4 +122,22 @@ for (let i = 0; i < 20; i++) void write();
     expect(second).toBe(first);
     await expect(syncer.durable()).rejects.toBe(first);
   });
+
+  it('closing waits for the fsync in flight, and a unit submitted after close is refused', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'polypay-store-'));
+    dirs.push(dir);
+    const wal = path.join(dir, 'wal');
+    writeFileSync(wal, 'frames');
+    const syncer = new WalSyncer(wal);
+    const synced = new Promise<unknown>((resolve) => syncer.afterCommit(resolve));
+    await syncer.close(); // the fsync started by afterCommit is still running: close must not pull its file away
+    expect(await synced).toBeUndefined();
+
+    const { store } = await open();
+    const pending = [putKey(store, 'before-close-1'), putKey(store, 'before-close-2')];
+    await store.close();
+    stores.pop();
+    await expect(Promise.all(pending)).resolves.toHaveLength(2);
+    await expect(putKey(store, 'after-close')).rejects.toThrow('the store is closed');
+  });
 });

@@ -141,6 +141,7 @@ export class WalSyncer {
       const all = this.waiting;
       this.waiting = [];
       for (const w of all) w.done(this.failure);
+      this.wakeClosers();
       return;
     }
     this.synced = target;
@@ -148,9 +149,21 @@ export class WalSyncer {
     this.waiting = this.waiting.filter((w) => w.seq > target);
     for (const w of ready) w.done();
     this.start();
+    if (!this.inFlight) this.wakeClosers();
   }
 
-  close(): void {
+  private closers: Array<() => void> = [];
+
+  private wakeClosers(): void {
+    const closers = this.closers;
+    this.closers = [];
+    for (const done of closers) done();
+  }
+
+  /** Waits for everything committed so far to be on disk (or to fail) and for the fsync in flight to end, then closes the file. */
+  async close(): Promise<void> {
+    await this.durable().catch(() => {});
+    while (this.inFlight) await new Promise<void>((resolve) => this.closers.push(resolve));
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -189,11 +202,21 @@ class GroupCommitter {
     this.rollbackTo = handle.prepare('ROLLBACK TO unit');
   }
 
+  private closed = false;
+
   submit<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Refuses new units and resolves once the ones submitted have run and their commits are on disk (or failed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.queue.length || this.scheduled) await new Promise((resolve) => setImmediate(resolve));
+    await this.syncer.durable().catch(() => {});
   }
 
   private schedule(): void {
@@ -442,8 +465,8 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     rowLocks: false,
     unit: (fn) => committer.submit(fn),
     async close() {
-      await syncer.durable().catch(() => {});
-      syncer.close();
+      await committer.close();
+      await syncer.close();
       await checkpointer.stop();
       await readDb.destroy();
       await writeDb.destroy();
