@@ -56,7 +56,9 @@ export class WalletFlow {
       if (!found) throw DomainError.notFound('wallet order', token);
       const intent = await this.ctx.lockIntent(tx, found.merchantId, found.intentId);
       const attempt = (await tx.attempt(found.merchantId, found.id))!;
-      if (attempt.status === 'AUTHENTICATION_REDIRECTED' && attempt.wallet?.expiresAt !== undefined && now >= attempt.wallet.expiresAt) {
+      // A code still waiting for its payer, or expired by the sweep, is refused as expired once past its time.
+      const unpaid = attempt.status === 'AUTHENTICATION_REDIRECTED' || attempt.status === 'EXPIRED';
+      if (unpaid && attempt.wallet?.expiresAt !== undefined && now >= attempt.wallet.expiresAt) {
         throw DomainError.invalidState('the QR code has expired', 'qr_code_expired');
       }
       const t =
