@@ -85,7 +85,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     logger: loggerOptions(config.logLevel),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
   });
   const webhookSecrets = new Map<string, string | null>();
   const relay = new DeliveryRelay({

@@ -56,6 +56,8 @@ describeEachBackend('UQPAY bad input', (backend) => {
   }
 
   const create = (body: unknown) => () => merchant.post('/v2/payment_intents/create', body);
+  /** A create body as JSON text whose payment_method is `method`, written as is (numbers JSON.stringify could not write). */
+  const withRawMethod = (method: string) => JSON.stringify({ ...intentBody(), payment_method: 0 }).replace('"payment_method":0', `"payment_method":${method}`);
 
   beforeAll(async () => {
     tp = await startPlatform(backend);
@@ -121,7 +123,41 @@ describeEachBackend('UQPAY bad input', (backend) => {
       ['capture amount {}', () => merchant.post(`/v2/payment_intents/${authorized}/capture`, { amount_to_capture: {} }), 400],
       ['cancel reason not in the list', () => merchant.post(`/v2/payment_intents/${unpaid}/cancel`, { cancellation_reason: 'because' }), 400],
       ['update amount {}', () => merchant.post(`/v2/payment_intents/${unpaid}`, { amount: {} }), 400],
+      // A one-element array is not the value it holds.
+      ['amount ["8.98"]', create(intentBody({ amount: ['8.98'] })), 400],
+      ['currency ["SGD"]', create(intentBody({ currency: ['SGD'] })), 400],
+      ['auto_capture [true]', create({ ...intentBody(), payment_method: seedCard({ auto_capture: [true] }) }), 400],
+      ['refund intent id in an array', () => merchant.post('/v2/payment/refunds', { payment_intent_id: [paid.payment_intent_id], amount: '1', reason: 'x' }), 400],
+      ['metadata nested 5000 deep', create(JSON.stringify(intentBody()).replace(/}$/, `,"metadata":{"a":${'['.repeat(5000)}1${']'.repeat(5000)}}}`)), 400],
+      ['customer nested 40 deep', create({ ...intentBody(), customer: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }), 400],
+      ['return_url javascript:', create(intentBody({ return_url: 'javascript:alert(1)' })), 400],
+      ['return_url relative', create(intentBody({ return_url: '/done' })), 400],
     ]);
+  });
+
+  it('accepts what lenient clients send: no body on capture and cancel, null for a field not set, a filter by a time it was shown', async () => {
+    const held = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '12.34', metadata: null, description: null }), payment_method: seedCard({ auto_capture: false }) });
+    expect(held.body.intent_status).toBe('REQUIRES_CAPTURE');
+    const captured = await merchant.post(`/v2/payment_intents/${held.body.payment_intent_id}/capture`);
+    expect(captured.status, captured.text).toBe(200);
+    expect(captured.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '12.34' });
+
+    const open = await merchant.post('/v2/payment_intents/create', intentBody());
+    const cancelled = await merchant.post(`/v2/payment_intents/${open.body.payment_intent_id}/cancel`);
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(cancelled.body.intent_status).toBe('CANCELLED');
+
+    // auto_capture null is auto_capture not sent: captured at once, not held.
+    const auto = await merchant.post('/v2/payment_intents/create', { ...intentBody(), return_url: '', payment_method: seedCard({ auto_capture: null }) });
+    expect(auto.body.intent_status).toBe('SUCCEEDED');
+    const held2 = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '5' }), payment_method: seedCard({ auto_capture: false }) });
+    const full = await merchant.post(`/v2/payment_intents/${held2.body.payment_intent_id}/capture`, { amount_to_capture: null });
+    expect(full.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '5' });
+
+    // Wire times are whole seconds: the create_time shown, as both ends of the range, finds the intent.
+    const t = encodeURIComponent(auto.body.create_time);
+    const found = await merchant.get(`/v2/payment_intents?start_time=${t}&end_time=${t}&page_size=100`);
+    expect(found.body.data.map((i: { payment_intent_id: string }) => i.payment_intent_id)).toContain(auto.body.payment_intent_id);
   });
 
   it('refuses amounts that are not positive, have too many decimals, or are out of range', async () => {
@@ -191,6 +227,13 @@ describeEachBackend('UQPAY bad input', (backend) => {
       ['confirm: unsupported type', () => merchant.post(`/v2/payment_intents/${unpaid}/confirm`, { payment_method: { type: 'cheque' } }), 400],
       ['confirm: enforce_3ds without browser_info', () => merchant.post(`/v2/payment_intents/${unpaid}/confirm`, { payment_method: seedCard({ three_ds_action: 'enforce_3ds' }) }), 400],
       ['confirm: invalid card number', () => merchant.post(`/v2/payment_intents/${unpaid}/confirm`, { payment_method: seedCard({ card_number: '1234' }) }), 400],
+      // Names that every JavaScript object has are not wallet flows.
+      ...['toString', 'constructor', '__proto__', 'hasOwnProperty'].map(
+        (flow): [string, () => Promise<Reply>, number] => [`wallet flow ${flow}`, create({ ...intentBody(), payment_method: { type: 'alipaycn', alipaycn: { flow } } }), 400],
+      ),
+      // An 18-digit payment code or a 19-digit card number sent as a JSON number has already lost digits.
+      ['payment_code as an inexact number', create(withRawMethod('{"type":"alipaycn","alipaycn":{"is_present":true,"payment_code":284057804613761201}}')), 400],
+      ['card_number as an inexact number', create(withRawMethod('{"type":"card","card":{"card_number":4000000000000000006,"expiry_month":"12","expiry_year":"2030","cvc":"123"}}')), 400],
     ]);
     const still = await merchant.get(`/v2/payment_intents/${unpaid}`);
     expect(still.body).toMatchObject({ intent_status: 'REQUIRES_PAYMENT_METHOD', latest_payment_attempt: null });

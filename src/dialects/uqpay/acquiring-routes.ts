@@ -56,30 +56,42 @@ function positiveAmount(value: unknown, currency: string, field: string): number
   return amount;
 }
 
+/** A card number or payment code sent as a JSON number: only exact if it is a safe integer (payment codes, 18 digits, never are). */
+function digitsOf(value: string | number, field: string): string {
+  if (typeof value === 'string') return value;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw DomainError.validation(`${field} must be sent as a string: this number cannot be read exactly`, field);
+  }
+  return String(value);
+}
+
 type WirePaymentMethod = NonNullable<CreateIntentBody['payment_method']>;
 
 /** UQPAY wallet flows -> the core's: a QR code to show, a hosted page, or an app hand-off. */
-const WALLET_FLOWS: Record<string, WalletFlow> = {
-  qrcode: 'qrcode',
-  mobile_web: 'web',
-  pc_web: 'web',
-  web: 'web',
-  h5: 'web',
-  mobile_app: 'sdk',
-  in_app: 'sdk',
-  app: 'sdk',
-  jsapi: 'sdk',
-  mini_program: 'sdk',
-};
+const WALLET_FLOWS = new Map<string, WalletFlow>([
+  ['qrcode', 'qrcode'],
+  ['mobile_web', 'web'],
+  ['pc_web', 'web'],
+  ['web', 'web'],
+  ['h5', 'web'],
+  ['mobile_app', 'sdk'],
+  ['in_app', 'sdk'],
+  ['app', 'sdk'],
+  ['jsapi', 'sdk'],
+  ['mini_program', 'sdk'],
+]);
 
 function walletMethod(kind: WalletKind, w: WalletPaymentMethod | undefined): PaymentMethodInput {
   if (!w) throw DomainError.validation(`payment_method.${kind} is required when type is ${kind}`, `payment_method.${kind}`);
   if (w.is_present) {
     // Customer-presented: the merchant scanned the shopper's payment code (seed 000).
-    if (!w.payment_code) throw DomainError.validation(`payment_method.${kind}.payment_code is required when is_present is true`, 'payment_code');
-    return { type: 'wallet', wallet: { kind, flow: 'payment_code', paymentCode: w.payment_code, ...(w.os_type ? { osType: w.os_type } : {}) } };
+    if (w.payment_code === undefined || w.payment_code === '') {
+      throw DomainError.validation(`payment_method.${kind}.payment_code is required when is_present is true`, 'payment_code');
+    }
+    const paymentCode = digitsOf(w.payment_code, 'payment_code');
+    return { type: 'wallet', wallet: { kind, flow: 'payment_code', paymentCode, ...(w.os_type ? { osType: w.os_type } : {}) } };
   }
-  const flow = WALLET_FLOWS[w.flow ?? 'qrcode'];
+  const flow = WALLET_FLOWS.get(w.flow ?? 'qrcode');
   if (!flow) throw DomainError.validation(`payment_method.${kind}.flow ${w.flow} is not supported`, 'flow');
   return { type: 'wallet', wallet: { kind, flow, ...(w.os_type ? { osType: w.os_type } : {}) } };
 }
@@ -99,7 +111,7 @@ function paymentMethod(pm: WirePaymentMethod, ctx: { ip_address?: string; browse
     throw DomainError.validation('ip_address and browser_info are required with enforce_3ds', 'browser_info');
   }
   const card: CardInput = {
-    number: c.card_number,
+    number: digitsOf(c.card_number, 'card_number'),
     expiryMonth: c.expiry_month,
     expiryYear: c.expiry_year,
     autoCapture: c.auto_capture ?? true,
@@ -123,11 +135,16 @@ function paymentMethod(pm: WirePaymentMethod, ctx: { ip_address?: string; browse
   return { type: 'card', card };
 }
 
-function timeFilter(text: string | undefined, field: string): number | undefined {
+/**
+ * A list filter's time. Wire times are whole seconds, so an end time without
+ * a fraction covers its whole second: filtering by a time the API showed
+ * finds what was created in it.
+ */
+function timeFilter(text: string | undefined, field: string, end = false): number | undefined {
   if (!text) return undefined;
   const ms = parseWireTime(text);
   if (ms === null) throw DomainError.validation(`${field} must be an ISO-8601 time`, field);
-  return ms;
+  return end && !/\.\d/.test(text) ? ms + 999 : ms;
 }
 
 export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void {
@@ -213,7 +230,7 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
     const pageSize = q.page_size ?? 10;
     const status = q.intent_status ?? q.payment_intent_status;
     const from = timeFilter(q.create_start_time ?? q.start_time, 'create_start_time');
-    const to = timeFilter(q.create_end_time ?? q.end_time, 'create_end_time');
+    const to = timeFilter(q.create_end_time ?? q.end_time, 'create_end_time', true);
     const page = await payments.listIntents(
       req.merchantId,
       {
@@ -313,7 +330,7 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
     const q = req.query;
     const pageSize = q.page_size ?? 10;
     const from = timeFilter(q.start_time, 'start_time');
-    const to = timeFilter(q.end_time, 'end_time');
+    const to = timeFilter(q.end_time, 'end_time', true);
     const page = await payments.listRefunds(
       req.merchantId,
       {

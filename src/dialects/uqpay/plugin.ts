@@ -31,6 +31,35 @@ function parseJson(req: FastifyRequest, body: string, done: (err: Error | null, 
   }
 }
 
+/** Deeper than this, a request body is refused: no UQPAY request nests more than a few levels. */
+const MAX_BODY_DEPTH = 32;
+
+/**
+ * A POST's body as the routes' schemas see it. No body at all (the SDKs
+ * send bodyless captures and cancels) is an empty object, and a null field
+ * is a field not sent, as clients that write unset fields as null mean it.
+ * A body nested absurdly deep is refused here, before anything walks it.
+ */
+function requestBody(body: unknown): unknown {
+  if (body === undefined) return {};
+  dropNulls(body, 0);
+  return body;
+}
+
+function dropNulls(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (depth >= MAX_BODY_DEPTH) throw DomainError.validation(`the request body is nested more than ${MAX_BODY_DEPTH} levels deep`, 'body');
+  if (Array.isArray(value)) {
+    for (const item of value) dropNulls(item, depth + 1);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (record[key] === null) delete record[key];
+    else dropNulls(record[key], depth + 1);
+  }
+}
+
 export async function uqpayPlugin(app: FastifyInstance, deps: UqpayDeps): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, parseJson);
@@ -71,6 +100,9 @@ export async function uqpayPlugin(app: FastifyInstance, deps: UqpayDeps): Promis
         }
         req.merchantId = sub.id;
       }
+    });
+    authed.addHook('preValidation', async (req) => {
+      if (req.method === 'POST') req.body = requestBody(req.body);
     });
     acquiringRoutes(authed, deps);
   });

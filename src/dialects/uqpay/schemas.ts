@@ -13,6 +13,17 @@ const Opt = Type.Optional;
 export const Amount = Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number()], {
   description: 'Major-unit decimal, e.g. "8.98"',
 });
+/**
+ * A string of digits that clients may also send as a JSON number. Kept as
+ * the number it was (not coerced to text) so that a number too long to be
+ * read exactly is refused rather than quietly changed.
+ */
+const Digits = (maxLength: number, extra: object = {}) =>
+  Type.Unsafe<string | number>({ type: ['string', 'number'], maxLength, ...extra });
+
+/** Where the shopper is sent back to after a redirect: an absolute http(s) URL (nothing a browser would run), or empty as seed 002 sends it. */
+export const ReturnUrl = Type.String({ maxLength: 1024, pattern: '^([Hh][Tt][Tt][Pp][Ss]?://\\S+)?$', description: 'Absolute http(s) URL, or empty' });
+
 export const Currency = Type.String({ minLength: 3, maxLength: 3, description: 'ISO-4217 code' });
 export const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'At most 512 bytes as JSON' });
 
@@ -34,7 +45,7 @@ export const Billing = Type.Object({
 
 export const CardPaymentMethod = Type.Object({
   card_name: Opt(Str(100)),
-  card_number: Type.String({ minLength: 1, maxLength: 32 }),
+  card_number: Digits(32, { minLength: 1 }),
   expiry_month: Type.String({ minLength: 1, maxLength: 2 }),
   expiry_year: Type.String({ minLength: 2, maxLength: 4 }),
   cvc: Opt(Type.String({ maxLength: 4 })),
@@ -50,7 +61,7 @@ export const WalletPaymentMethod = Type.Object({
   flow: Opt(Type.String({ maxLength: 32 })),
   os_type: Opt(Type.String({ maxLength: 32 })),
   is_present: Opt(Type.Boolean()),
-  payment_code: Opt(Type.String({ maxLength: 64 })),
+  payment_code: Opt(Digits(64)),
 });
 export type WalletPaymentMethod = Static<typeof WalletPaymentMethod>;
 
@@ -67,7 +78,7 @@ export const CreateIntentBody = Type.Object({
   currency: Currency,
   merchant_order_id: Opt(Str(36)),
   description: Opt(Str(32)),
-  return_url: Opt(Str(1024)),
+  return_url: Opt(ReturnUrl),
   metadata: Opt(Metadata),
   payment_method: Opt(PaymentMethod),
   ip_address: Opt(Str(64)),
@@ -83,7 +94,7 @@ export const UpdateIntentBody = Type.Object({
   currency: Opt(Currency),
   merchant_order_id: Opt(Str(36)),
   description: Opt(Str(32)),
-  return_url: Opt(Str(1024)),
+  return_url: Opt(ReturnUrl),
   metadata: Opt(Metadata),
   customer: Opt(Type.Record(Type.String(), Type.Unknown())),
   customer_id: Opt(Str(64)),
@@ -95,7 +106,7 @@ export const ConfirmIntentBody = Type.Object({
   payment_method: PaymentMethod,
   ip_address: Opt(Str(64)),
   browser_info: Opt(BrowserInfo),
-  return_url: Opt(Str(1024)),
+  return_url: Opt(ReturnUrl),
 });
 export type ConfirmIntentBody = Static<typeof ConfirmIntentBody>;
 
