@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config.ts';
 import { isDomainError } from '../../src/core/errors.ts';
 import { convert } from '../../src/core/fx.ts';
 import { shopperCharge } from '../../src/core/payments/methods.ts';
+import { QFPAY_CURRENCIES } from '../../src/dialects/qfpay/pay-types.ts';
 import { DEFAULT_CNY_RATES, SimFxRates } from '../../src/network/sim/fx-rates.ts';
 
 const m = (amount: number, currency: string) => ({ amount, currency });
@@ -72,6 +73,11 @@ describe('SimFxRates', () => {
     expect(fx.rate('SGD', 'SGD')).toEqual({ rate: '1', source: 'identity' });
     expect(fx.rate('SGD', 'USD')).toBeNull();
     expect(fx.rate('KWD', 'CNY')).toBeNull();
+  });
+
+  it('has a CNY rate for every currency QFPay takes, so Alipay and WeChat Pay orders in any of them can be charged', () => {
+    const fx = new SimFxRates();
+    for (const code of QFPAY_CURRENCIES) expect(fx.rate(code, 'CNY'), code).not.toBeNull();
   });
 
   it('derives inverse rates to 6 decimals, rounded half up', () => {

@@ -7,12 +7,15 @@ import type { FxRates } from '../../core/ports.ts';
 
 /** CNY per one unit of each currency: what Alipay CN and WeChat Pay charge shoppers. */
 export const DEFAULT_CNY_RATES: Readonly<Record<string, string>> = {
+  AED: '1.9450',
   AUD: '4.6810',
   CAD: '5.1730',
   EUR: '7.7420',
   GBP: '9.1250',
   HKD: '0.9170',
+  IDR: '0.000445',
   JPY: '0.047150',
+  MMK: '0.003400',
   MYR: '1.5960',
   SGD: '5.3120',
   THB: '0.2050',
