@@ -27,6 +27,7 @@ import { SimFxRates } from './network/sim/fx-rates.ts';
 import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
 import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
+import { clockOffsets } from './store/clock-repo.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
@@ -58,8 +59,11 @@ export interface BuildOptions {
 }
 
 export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
-  const clock = new AdjustableClock(systemClock);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // The sandbox's platform time survives restarts; outside the sandbox it is real time.
+  const sandbox = config.mode === 'sandbox';
+  const clock = new AdjustableClock(systemClock, sandbox ? clockOffsets(store) : undefined);
+  await clock.sync();
   const ids = new IdGenerator(undefined, () => clock.now());
   const merchants = new MerchantService(merchantRepository(store), {
     now: () => clock.now(),
@@ -119,7 +123,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     await threeDSChallengePages(web, payments);
     await walletPayPages(web, payments, () => clock.now());
   });
-  if (config.mode === 'sandbox') await http.register(simRoutes, { prefix: '/sim/v1', clock, payments });
+  if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments });
 
   // Time-driven work follows the platform clock: advancing it runs the sweeps at once.
   const sweep = async () => {
@@ -158,6 +162,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       timers.push(setInterval(guard('wallet settlement', () => payments.settlePendingWallets()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), 30_000));
       timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
+      // Another node on the same database may have moved the sandbox clock.
+      if (sandbox) timers.push(setInterval(guard('clock sync', () => clock.sync()), opts.sweepIntervalMs ?? 1000));
       for (const t of timers) t.unref();
     },
     async listen() {

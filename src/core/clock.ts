@@ -18,15 +18,28 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** Where the sandbox clock keeps its offset, so platform time survives restarts and is shared by the nodes of one database. */
+export interface ClockOffsets {
+  /** The stored offset in ms (0 when the clock was never moved). */
+  load(): Promise<number>;
+  /** Adds ms to the stored offset, durably, and answers the new offset. */
+  add(ms: number): Promise<number>;
+}
+
 /**
  * Sandbox clock: real time plus an offset that only grows. Advancing it moves
- * every time-driven process (expiry, webhook retries) forward.
+ * every time-driven process (expiry, webhook retries) forward. With a store
+ * for the offset, a restart carries on from the same platform time and
+ * `sync` picks up what another node sharing the database advanced.
  */
 export class AdjustableClock implements Clock {
   private offsetMs = 0;
   private readonly listeners: Array<() => Promise<void>> = [];
 
-  constructor(private readonly base: Clock = systemClock) {}
+  constructor(
+    private readonly base: Clock = systemClock,
+    private readonly offsets?: ClockOffsets,
+  ) {}
 
   now(): number {
     return this.base.now() + this.offsetMs;
@@ -36,10 +49,16 @@ export class AdjustableClock implements Clock {
     return this.offsetMs / 1000;
   }
 
+  /** Takes up the stored offset when it is ahead of this clock's (at start, and from other nodes). */
+  async sync(): Promise<void> {
+    if (this.offsets) this.offsetMs = Math.max(this.offsetMs, await this.offsets.load());
+  }
+
   /** Runs the listeners (expiry sweep, webhook relay) after the jump, so callers see the effects. */
   async advance(seconds: number): Promise<void> {
     if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError('seconds must be positive');
-    this.offsetMs += Math.round(seconds * 1000);
+    const ms = Math.round(seconds * 1000);
+    this.offsetMs = this.offsets ? Math.max(this.offsetMs, await this.offsets.add(ms)) : this.offsetMs + ms;
     for (const listener of this.listeners) await listener();
   }
 

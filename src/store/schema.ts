@@ -163,6 +163,11 @@ export interface CardVaultTable {
   expires_at: number;
 }
 
+export interface SandboxClockTable {
+  id: string; // 'platform': the one row
+  offset_ms: number;
+}
+
 export interface Database {
   merchants: MerchantTable;
   payment_intents: PaymentIntentTable;
@@ -175,4 +180,5 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   card_vault: CardVaultTable;
   merchant_references: MerchantReferenceTable;
+  sandbox_clock: SandboxClockTable;
 }

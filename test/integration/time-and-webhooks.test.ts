@@ -228,6 +228,8 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
     try {
       const port = await freePort(); // nothing listens there yet
       first = await startPlatform(backend, { dataDir, databaseUrl: db?.url });
+      // Platform time is well ahead of real time before the restart, and stays so after it.
+      await advanceClock(first, 2900);
       const merchant = await UqpayClient.create(first, { name: 'Restart Merchant', webhookUrl: `http://127.0.0.1:${port}/hooks` });
       const paid = (await merchant.post('/v2/payment_intents/create', { ...intentBody(), payment_method: seedCard() })).body;
       expect(paid.intent_status).toBe('SUCCEEDED');
@@ -244,6 +246,8 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
 
       receiver = await new WebhookReceiver().start(port); // a webhook endpoint on the chosen port
       second = await startPlatform(backend, { dataDir, databaseUrl: db?.url });
+      const clock = await fetch(`${second.baseUrl}/sim/v1/clock`).then((r) => r.json() as Promise<{ offset_seconds: number }>);
+      expect(clock.offset_seconds).toBe(2900);
       await sleep(300);
       expect(receiver.received).toHaveLength(0); // not due yet: the retry comes 16 s after the first try
       // The merchant, its token and its payment survived the restart.
