@@ -123,7 +123,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     await threeDSChallengePages(web, payments);
     await walletPayPages(web, payments, () => clock.now());
   });
-  if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments });
+  if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 
   // Time-driven work follows the platform clock: advancing it runs the sweeps at once.
   const sweep = async () => {

@@ -55,7 +55,7 @@ export interface DeliveryRelayOptions {
 }
 
 export type DeliveryAttemptRecord = Omit<DeliveryAttemptTable, 'id' | 'delivery_id'>;
-export type DeliveryRecord = Omit<DeliveryTable, 'lease_until'> & { attempt_log: DeliveryAttemptRecord[] };
+export type DeliveryRecord = Omit<DeliveryTable, 'lease_until'> & { event_type: string; attempt_log: DeliveryAttemptRecord[] };
 
 const CONCURRENCY = 16;
 
@@ -145,10 +145,19 @@ export class DeliveryRelay {
   }
 
   /** A merchant's deliveries (optionally of one event) with every try, oldest first. */
-  async deliveryLog(merchantId: string, eventId?: string): Promise<DeliveryRecord[]> {
-    let q = this.store.read.selectFrom('deliveries').selectAll().where('merchant_id', '=', merchantId);
-    if (eventId !== undefined) q = q.where('event_id', '=', eventId);
-    const deliveries = await q.orderBy('created_at').orderBy('id').execute();
+  async deliveryLog(merchantId: string, eventId?: string, limit?: number): Promise<DeliveryRecord[]> {
+    let q = this.store.read
+      .selectFrom('deliveries')
+      .innerJoin('events', 'events.id', 'deliveries.event_id')
+      .selectAll('deliveries')
+      .select('events.type as event_type')
+      .where('deliveries.merchant_id', '=', merchantId);
+    if (eventId !== undefined) q = q.where('deliveries.event_id', '=', eventId);
+    // The newest `limit`, still oldest first.
+    const deliveries =
+      limit === undefined
+        ? await q.orderBy('deliveries.created_at').orderBy('deliveries.id').execute()
+        : (await q.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(limit).execute()).reverse();
     if (!deliveries.length) return [];
     const attempts = await this.store.read
       .selectFrom('delivery_attempts')

@@ -5,7 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdjustableClock } from '../core/clock.ts';
 import { isDomainError } from '../core/errors.ts';
+import type { MerchantService } from '../core/merchants/merchants.ts';
 import type { PaymentsService } from '../core/payments/service.ts';
+import type { DeliveryRecord, DeliveryRelay } from '../delivery/relay.ts';
 import { CHALLENGE_PATH } from '../web/three-ds-challenge.ts';
 import { walletTokenOf } from '../web/wallet-pay.ts';
 
@@ -13,7 +15,35 @@ function simError(code: string, message: string) {
   return { error: { code, message } };
 }
 
-export async function simRoutes(app: FastifyInstance, deps: { clock: AdjustableClock; payments: PaymentsService }): Promise<void> {
+export interface SimDeps {
+  clock: AdjustableClock;
+  payments: PaymentsService;
+  merchants: MerchantService;
+  relay: DeliveryRelay;
+}
+
+const iso = (ms: number | string | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+/** A delivery as the log shows it: what was sent where, and every try. */
+function deliveryView(d: DeliveryRecord) {
+  return {
+    delivery_id: d.id,
+    event_id: d.event_id,
+    event_type: d.event_type,
+    dialect: d.dialect,
+    url: d.url,
+    status: d.status,
+    attempts: Number(d.attempts),
+    next_attempt_at: d.status === 'pending' ? iso(d.next_attempt_at) : null,
+    last_status_code: d.last_status_code,
+    last_error: d.last_error,
+    created_at: iso(d.created_at),
+    updated_at: iso(d.updated_at),
+    attempt_log: d.attempt_log.map((a) => ({ attempt: a.attempt, status_code: a.status_code, error: a.error, duration_ms: a.duration_ms, attempted_at: iso(a.attempted_at) })),
+  };
+}
+
+export async function simRoutes(app: FastifyInstance, deps: SimDeps): Promise<void> {
   app.setErrorHandler((error, req, reply) => {
     if (isDomainError(error)) {
       return reply.code(error.kind === 'not_found' ? 404 : 409).send(simError(error.code, error.message));
@@ -83,6 +113,26 @@ export async function simRoutes(app: FastifyInstance, deps: { clock: AdjustableC
         attempt_status: view.attempt?.status ?? null,
         return_url: view.intent.returnUrl,
       };
+    },
+  );
+
+  /** A merchant's webhook delivery log (UQPAY webhooks and QFPay notifications), newest `limit` oldest first. */
+  app.get<{ Params: { merchantId: string }; Querystring: { event_id?: string; limit: number } }>(
+    '/merchants/:merchantId/deliveries',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { event_id: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!(await deps.merchants.byId(req.params.merchantId))) {
+        return reply.code(404).send(simError('not_found', `merchant ${req.params.merchantId} not found`));
+      }
+      const log = await deps.relay.deliveryLog(req.params.merchantId, req.query.event_id, req.query.limit);
+      return { data: log.map(deliveryView) };
     },
   );
 

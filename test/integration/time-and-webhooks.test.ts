@@ -169,6 +169,29 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
     expect(log).toHaveLength(1);
     expect(log[0]).toMatchObject({ status: 'succeeded', attempts: 3 });
     expect(log[0]!.attempt_log.map((a) => a.status_code)).toEqual([500, 500, 200]);
+
+    // The same log over the sandbox API, as a developer reads it.
+    const r = await fetch(`${tp.baseUrl}/sim/v1/merchants/${merchant.credentials.merchant_id}/deliveries`);
+    expect(r.status).toBe(200);
+    const { data } = (await r.json()) as { data: any[] };
+    expect(data).toHaveLength(1);
+    expect(data[0]).toMatchObject({
+      event_id: hooks.received[0]!.body.event_id,
+      event_type: 'payment_intent.created', // the platform's name for the event; the webhook says it UQPAY's way
+      dialect: 'uqpay',
+      status: 'succeeded',
+      attempts: 3,
+      next_attempt_at: null,
+      last_status_code: 200,
+    });
+    expect(data[0].attempt_log.map((a: any) => a.status_code)).toEqual([500, 500, 200]);
+    for (const a of data[0].attempt_log) expect(a.attempted_at).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    // Later tries happen later on the platform clock: 16 s, then 32 s.
+    const at = data[0].attempt_log.map((a: any) => Date.parse(a.attempted_at));
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(16_000);
+    expect(at[2] - at[1]).toBeGreaterThanOrEqual(32_000);
+    expect((await fetch(`${tp.baseUrl}/sim/v1/merchants/M0/deliveries`)).status).toBe(404);
+    expect((await fetch(`${tp.baseUrl}/sim/v1/merchants/${merchant.credentials.merchant_id}/deliveries?limit=0`)).status).toBe(400);
   });
 
   it('signs every webhook, with unique UUID event ids, and sends the whole story of a payment', async () => {
