@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { isDomainError } from '../core/errors.ts';
 import { formatFixed } from '../core/money.ts';
 import type { PaymentsService } from '../core/payments/service.ts';
+import type { PaymentIntent } from '../core/payments/types.ts';
 import { escapeHtml, page } from './layout.ts';
 
 export const CHALLENGE_PATH = '/3ds/challenge';
@@ -15,12 +16,19 @@ const NETWORK_NAMES: Record<string, string> = {
   visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', unionpay: 'UnionPay', jcb: 'JCB', discover: 'Discover', diners: 'Diners Club',
 };
 
-export function returnTo(returnUrl: string | null, intentId: string, status: string): string | null {
-  if (!returnUrl) return null;
+/**
+ * Where the shopper goes back to: the intent's return_url, with the intent's
+ * id and status added for a UQPAY intent. A QFPay merchant gets its URL as
+ * it gave it (the order is looked up by its out_trade_no, and UQPAY's field
+ * names mean nothing there).
+ */
+export function returnTo(intent: PaymentIntent): string | null {
+  if (!intent.returnUrl) return null;
   try {
-    const url = new URL(returnUrl);
-    url.searchParams.set('payment_intent_id', intentId);
-    url.searchParams.set('intent_status', status);
+    const url = new URL(intent.returnUrl);
+    if (intent.origin === 'qfpay') return url.toString();
+    url.searchParams.set('payment_intent_id', intent.id);
+    url.searchParams.set('intent_status', intent.status);
     return url.toString();
   } catch {
     return null;
@@ -67,7 +75,7 @@ export async function threeDSChallengePages(app: FastifyInstance, payments: Paym
     }
     try {
       const view = await payments.completeChallenge(req.params.id, result === 'success');
-      const target = returnTo(view.intent.returnUrl, view.intent.id, view.intent.status);
+      const target = returnTo(view.intent);
       if (target) return reply.redirect(target, 303);
       return page('Authentication finished', `<p id="status">Payment status: ${escapeHtml(view.intent.status)}</p>`);
     } catch (e) {

@@ -163,7 +163,7 @@ function resultPage(view: IntentView, action: 'pay' | 'decline'): string {
   const kind = attempt?.paymentMethod.type === 'wallet' ? attempt.paymentMethod.wallet.kind : '';
   const wallet = WALLET_NAMES[kind] ?? kind;
   const paid = intent.status === 'SUCCEEDED';
-  const back = returnTo(intent.returnUrl, intent.id, intent.status);
+  const back = returnTo(intent);
   const body = `<div class="banner ${paid ? 'ok' : 'bad'}" id="result">${paid ? 'Payment complete' : action === 'decline' ? 'Payment declined' : 'Payment not completed'}</div>
       <dl>
         <dt>Amount</dt><dd id="amount">${escapeHtml(formatFixed(intent.amount, intent.currency))} ${escapeHtml(intent.currency)}</dd>
@@ -200,8 +200,10 @@ export async function walletPayPages(app: FastifyInstance, payments: PaymentsSer
     if (action !== 'pay' && action !== 'decline') return reply.code(400).send(page('Payment', '<p>Choose to pay or decline.</p>'));
     try {
       const view = await payments.completeWalletPayment(req.params.token, action);
-      const target = returnTo(view.intent.returnUrl, view.intent.id, view.intent.status);
-      if (target && view.attempt?.paymentMethod.type === 'wallet' && view.attempt.paymentMethod.wallet.flow === 'web') return reply.redirect(target, 303);
+      // Web flows send the shopper back; so does every QFPay order with a return_url (seed 004 names it for its online QR codes too).
+      const target = returnTo(view.intent);
+      const web = view.attempt?.paymentMethod.type === 'wallet' && view.attempt.paymentMethod.wallet.flow === 'web';
+      if (target && (web || view.intent.origin === 'qfpay')) return reply.redirect(target, 303);
       return resultPage(view, action);
     } catch (e) {
       if (!isDomainError(e)) throw e;

@@ -111,24 +111,61 @@ describeEachBackend('QFPay orders', (backend) => {
     const reversed = await qf.get('/trade/v1/reversal', { out_trade_no: 'RV-CPM', txamt: '500', txdtm: txdtm() });
     expect(reversed.body).toMatchObject({ respcd: '0000', orig_syssn: paid, out_trade_no: 'RV-CPM', txamt: '500' });
     expect((await qf.query({ syssn: paid })).body.data[0]).toMatchObject({ cancel: '1', respcd: '0000' });
-    const again = await qf.post('/trade/v1/reversal', { syssn: paid, txdtm: txdtm() });
+    const again = await qf.post('/trade/v1/reversal', { syssn: paid, txamt: '500', txdtm: txdtm() });
     expect(again.body).toMatchObject({ respcd: '0000', orig_syssn: paid });
     expectRespcd(await qf.refund({ syssn: paid, txamt: '1' }), '1263');
 
     // The payer is still confirming: the reversal stops the payment.
     const pending = await qf.pay({ pay_type: '800108', auth_code: '280000000000001143', out_trade_no: 'RV-PENDING' });
     expect(pending.body.respcd).toBe('1143');
-    expect((await qf.get('/trade/v1/reversal', { syssn: pending.body.syssn })).body.respcd).toBe('0000');
+    expect((await qf.get('/trade/v1/reversal', { syssn: pending.body.syssn, txamt: '300', txdtm: txdtm() })).body.respcd).toBe('0000');
     expect((await qf.query({ syssn: pending.body.syssn })).body.data[0].cancel).toBe('1');
 
     const refunded = await paidOrder(qf, 'RV-REFUNDED');
     expect((await qf.refund({ syssn: refunded, txamt: '10' })).body.respcd).toBe('0000');
-    expectRespcd(await qf.post('/trade/v1/reversal', { syssn: refunded }), '1262');
+    expectRespcd(await qf.post('/trade/v1/reversal', { syssn: refunded, txamt: '1000', txdtm: txdtm() }), '1262');
 
-    expectRespcd(await qf.post('/trade/v1/reversal', { syssn: mpm.body.syssn, txamt: '301' }), '1266');
-    expectRespcd(await qf.post('/trade/v1/close', { out_trade_no: 'RV-NOPE' }), '1268');
+    expectRespcd(await qf.post('/trade/v1/reversal', { syssn: mpm.body.syssn, txamt: '301', txdtm: txdtm() }), '1266');
+    expectRespcd(await qf.post('/trade/v1/close', { out_trade_no: 'RV-NOPE', txamt: '300', txdtm: txdtm() }), '1268');
     expectRespcd(await qf.post('/trade/v1/close', {}), '1104');
-    expectRespcd(await qf.post('/trade/v1/close', { out_trade_no: 'RV-CPM', txdtm: 'now' }), '1104');
+    expectRespcd(await qf.post('/trade/v1/close', { out_trade_no: 'RV-CPM', txamt: '500', txdtm: 'now' }), '1104');
+  });
+
+  it('reversal and close need txamt and txdtm, and refuse a syssn and an out_trade_no that name different orders', async () => {
+    const a = await qf.pay({ pay_type: '800201', out_trade_no: 'RV-A', txamt: '300' });
+    const b = await qf.pay({ pay_type: '800201', out_trade_no: 'RV-B', txamt: '300' });
+    for (const path of ['/trade/v1/reversal', '/trade/v1/close']) {
+      expectRespcd(await qf.post(path, { syssn: a.body.syssn, txdtm: txdtm() }), '1104');
+      expectRespcd(await qf.post(path, { syssn: a.body.syssn, txamt: '300' }), '1104');
+      expectRespcd(await qf.get(path, { out_trade_no: 'RV-A', txamt: '', txdtm: txdtm() }), '1104');
+      expectRespcd(await qf.post(path, { syssn: a.body.syssn, out_trade_no: 'RV-B', txamt: '300', txdtm: txdtm() }), '1267');
+      expectRespcd(await qf.get(path, { syssn: b.body.syssn, out_trade_no: 'RV-A', txamt: '300', txdtm: txdtm() }), '1267');
+    }
+    // Neither order was closed by the refused requests.
+    for (const syssn of [a.body.syssn, b.body.syssn]) {
+      expect((await qf.query({ syssn })).body.data[0]).toMatchObject({ respcd: '1143', cancel: '0' });
+    }
+    // Both naming the same order is fine.
+    const closed = await qf.post('/trade/v1/close', { syssn: a.body.syssn, out_trade_no: 'RV-A', txamt: '300', txdtm: txdtm() });
+    expect(closed.body).toMatchObject({ respcd: '0000', orig_syssn: a.body.syssn, out_trade_no: 'RV-A' });
+  });
+
+  it('a paid FPS order takes no reversal or close (1150); an unpaid one can be closed', async () => {
+    const fps = await qf.pay({ pay_type: '802001', out_trade_no: 'RV-FPS', txamt: '800' });
+    await simPost(tp.baseUrl, '/wallet/scan', { code: fps.body.qrcode, action: 'pay' });
+    expect((await qf.query({ syssn: fps.body.syssn })).body.data[0]).toMatchObject({ respcd: '0000', cancel: '0' });
+    expectRespcd(await qf.post('/trade/v1/reversal', { syssn: fps.body.syssn, txamt: '800', txdtm: txdtm() }), '1150');
+    expectRespcd(await qf.get('/trade/v1/close', { out_trade_no: 'RV-FPS', txamt: '800', txdtm: txdtm() }), '1150');
+    expectRespcd(await qf.post('/trade/v1/close', { syssn: fps.body.syssn, txamt: '800', txdtm: txdtm() }), '1150');
+    // Still paid, nothing given back.
+    expect((await qf.query({ syssn: fps.body.syssn })).body.data[0]).toMatchObject({ respcd: '0000', cancel: '0' });
+    const ledger = await tp.platform.payments.getIntent(creds.merchant_id, `PI${fps.body.syssn}`);
+    expect(ledger.intent.status).toBe('SUCCEEDED');
+    expect(ledger.attempt).toMatchObject({ capturedAmount: 800, refundedAmount: 0 });
+
+    const unpaid = await qf.pay({ pay_type: '802001', out_trade_no: 'RV-FPS-UNPAID', txamt: '800' });
+    expect((await qf.post('/trade/v1/close', { syssn: unpaid.body.syssn, txamt: '800', txdtm: txdtm() })).body.respcd).toBe('0000');
+    expect((await qf.query({ syssn: unpaid.body.syssn })).body.data[0]).toMatchObject({ respcd: '1142', cancel: '2' });
   });
 
   it('sub-merchants: mchid acts for the app code\'s own sub-merchant only; each has its own orders and out_trade_no space', async () => {
@@ -160,6 +197,35 @@ describeEachBackend('QFPay orders', (backend) => {
     expect(n.body).toMatchObject({ mchid: sub.merchant_id, out_trade_no: 'SUB-1', notify_type: 'payment' });
     expect(n.headers['x-qf-sign']).toBe(md5(n.raw + creds.qfpay.client_key));
     expect(hooks.of(mine.body.syssn)[0]!.body.mchid).toBe('');
+  });
+
+  it('a sub-merchant using its own app code gets notifications signed with its own key, without mchid', async () => {
+    const sub = await tp.platform.merchants.createSubMerchant(creds.merchant_id, { name: 'Own Keys Branch', webhookUrl: hooks.url });
+    const own = new QfpayClient(tp.baseUrl, sub.qfpay);
+    const viaParent = new QfpayClient(tp.baseUrl, creds.qfpay, sub.merchant_id);
+
+    const paid = await own.pay({ pay_type: '800108', auth_code: '280000000000000001', txamt: '1000', out_trade_no: 'OWN-1' });
+    expect(paid.body.respcd, paid.text).toBe('0000');
+    const refund = await own.refund({ syssn: paid.body.syssn, txamt: '400', out_trade_no: 'OWN-R1' });
+    expect(refund.body.respcd, refund.text).toBe('0000');
+    // The same sub-merchant's order made through the parent's app code with mchid.
+    const parents = await viaParent.pay({ pay_type: '800108', auth_code: '280000000000000001', out_trade_no: 'OWN-2' });
+    expect(parents.body.respcd, parents.text).toBe('0000');
+    // A refund by the sub-merchant's own app code of that order: the order's app code (the parent's) still signs.
+    const crossRefund = await own.refund({ syssn: parents.body.syssn, txamt: '100', out_trade_no: 'OWN-R2' });
+    expect(crossRefund.body.respcd, crossRefund.text).toBe('0000');
+
+    await hooks.waitFor(() => [paid, refund, parents, crossRefund].every((r) => hooks.of(r.body.syssn).length > 0));
+    for (const r of [paid, refund]) {
+      const n = hooks.of(r.body.syssn)[0]!;
+      expect(n.body.mchid).toBe('');
+      expect(n.headers['x-qf-sign']).toBe(md5(n.raw + sub.qfpay.client_key));
+    }
+    for (const r of [parents, crossRefund]) {
+      const n = hooks.of(r.body.syssn)[0]!;
+      expect(n.body.mchid).toBe(sub.merchant_id);
+      expect(n.headers['x-qf-sign']).toBe(md5(n.raw + creds.qfpay.client_key));
+    }
   });
 
   it('the daily bill is a zip holding a CSV of the day\'s successful payments and refunds', async () => {
@@ -241,10 +307,10 @@ describeEachBackend('QFPay orders', (backend) => {
     expect((await qf.query({ syssn: thirty.body.syssn })).body.data[0].respcd).toBe('1143');
     const scan = await simPost(tp.baseUrl, '/wallet/scan', { code: r.body.qrcode, action: 'pay' });
     expect(scan.status).not.toBe(200);
-    expectRespcd(await qf.post('/trade/v1/close', { syssn: r.body.syssn }), '1181');
+    expectRespcd(await qf.post('/trade/v1/close', { syssn: r.body.syssn, txamt: '300', txdtm: txdtm() }), '1181');
     await advanceClock(tp, 26 * 3600);
     expect((await qf.query({ syssn: thirty.body.syssn })).body.data[0].respcd).toBe('1181');
-    expectRespcd(await qf.post('/trade/v1/reversal', { syssn: paid }), '1260');
+    expectRespcd(await qf.post('/trade/v1/reversal', { syssn: paid, txamt: '1000', txdtm: txdtm() }), '1260');
     expect((await qf.refund({ syssn: paid, txamt: '1000' })).body.respcd).toBe('0000');
   });
 });

@@ -150,6 +150,41 @@ describeEachBackend('QFPay payments', (backend) => {
     expect(b.body.respcd, b.text).toBe('0000');
   });
 
+  it('a parameter sent twice, in the body or in the query string and the body, is 1104; a POST\'s query string is signed too', async () => {
+    const key = creds.qfpay.client_key;
+    const auth = (sign: string) => ({ 'X-QF-APPCODE': creds.qfpay.app_code, 'X-QF-SIGN': sign, 'Content-Type': 'application/x-www-form-urlencoded' });
+    const base = { txcurrcd: 'HKD', pay_type: '800101', txdtm: txdtm() };
+
+    // txamt twice in one body, signed as a last-value-wins reader would see it.
+    const twice = `${new URLSearchParams({ ...base, txamt: '1000', out_trade_no: 'DUP-BODY' })}&txamt=1`;
+    expectQfError(await rawPost(tp.baseUrl, '/trade/v1/payment', twice, auth(qfSign({ ...base, txamt: '1', out_trade_no: 'DUP-BODY' }, key))), '1104');
+    // The same value twice is still a parameter sent twice.
+    const same = `${new URLSearchParams({ ...base, txamt: '1000', out_trade_no: 'DUP-SAME' })}&out_trade_no=DUP-SAME`;
+    expectQfError(await rawPost(tp.baseUrl, '/trade/v1/payment', same, auth(qfSign({ ...base, txamt: '1000', out_trade_no: 'DUP-SAME' }, key))), '1104');
+
+    // A signed body with ?txamt=1 beside it.
+    const body = { ...base, txamt: '1000', out_trade_no: 'DUP-QUERY' };
+    expectQfError(await rawPost(tp.baseUrl, '/trade/v1/payment?txamt=1', new URLSearchParams(body).toString(), auth(qfSign(body, key))), '1104');
+    // A GET whose query string names a parameter twice.
+    const open = await qf.pay({ pay_type: '800201', out_trade_no: 'DUP-OPEN' });
+    const close = { syssn: open.body.syssn, txamt: '300', txdtm: txdtm() };
+    const get = await fetch(`${tp.baseUrl}/trade/v1/close?${new URLSearchParams(close)}&txamt=300`, {
+      headers: { 'X-QF-APPCODE': creds.qfpay.app_code, 'X-QF-SIGN': qfSign(close, key) },
+    });
+    expect((await get.json()).respcd).toBe('1104');
+    expect((await qf.query({ syssn: open.body.syssn })).body.data[0]).toMatchObject({ respcd: '1143', cancel: '0' });
+
+    // A query-string parameter the signature leaves out is 1108; signed with the body, it counts.
+    const extra = { ...base, txamt: '1000', out_trade_no: 'DUP-SPLIT' };
+    expectQfError(await rawPost(tp.baseUrl, '/trade/v1/payment?udid=till-9', new URLSearchParams(extra).toString(), auth(qfSign(extra, key))), '1108');
+    const split = await rawPost(tp.baseUrl, '/trade/v1/payment?udid=till-9', new URLSearchParams(extra).toString(), auth(qfSign({ ...extra, udid: 'till-9' }, key)));
+    expect(split.body).toMatchObject({ respcd: '0000', udid: 'till-9', txamt: '1000' });
+
+    // None of the refused requests made an order.
+    const rows = (await qf.query({ out_trade_no: 'DUP-BODY,DUP-SAME,DUP-QUERY' })).body.data;
+    expect(rows).toHaveLength(0);
+  });
+
   it('answers bad input with a clear respcd, resperr and respmsg, never a 500', async () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ pay_type: '800101', txamt: '' }, '1104'],
@@ -172,7 +207,6 @@ describeEachBackend('QFPay payments', (backend) => {
       [{ pay_type: '800108' }, '1104'],
       [{ pay_type: '800108', auth_code: 'not-a-code' }, '1202'],
       [{ pay_type: '800008', auth_code: '990000000000000001' }, '1202'],
-      [{ pay_type: '800101', txcurrcd: 'AED' }, '1104'], // Alipay CN charges CNY: no AED rate in the sandbox table
     ];
     for (const [fields, respcd] of cases) {
       const r = await qf.pay(fields);
@@ -308,6 +342,19 @@ describeEachBackend('QFPay payments', (backend) => {
       expect(r.body.pay_url).toMatch(new RegExp(`^${tp.baseUrl}/`));
       expect(r.body).not.toHaveProperty('qrcode');
     }
+    // Alipay WAP takes a return_url of at most 200 characters; web pay types up to 512.
+    const returnUrl = (length: number) => `https://shop.example/done?order=${'x'.repeat(length - 32)}`;
+    expect(returnUrl(200)).toHaveLength(200);
+    for (const payType of ['801107', '801512']) {
+      expect((await qf.pay({ pay_type: payType, return_url: returnUrl(200) })).body.respcd).toBe('0000');
+      const long = await qf.pay({ pay_type: payType, return_url: returnUrl(201), out_trade_no: `WAP-LONG-${payType}` });
+      expectQfError(long, '1104');
+      expect(long.body.resperr).toMatch(/return_url/);
+      expect((await qf.query({ out_trade_no: `WAP-LONG-${payType}` })).body.data).toHaveLength(0);
+    }
+    expect((await qf.pay({ pay_type: '801101', return_url: returnUrl(512) })).body.respcd).toBe('0000');
+    expectQfError(await qf.pay({ pay_type: '801101', return_url: returnUrl(513) }), '1104');
+
     const r = await qf.pay({ pay_type: '801101', txamt: '10', return_url: 'https://shop.example/done?order=42', out_trade_no: 'WEB-1' });
     const page = await fetch(r.body.pay_url);
     expect(page.status).toBe(200);
@@ -316,8 +363,16 @@ describeEachBackend('QFPay payments', (backend) => {
 
     const paid = await fetch(r.body.pay_url, { method: 'POST', body: new URLSearchParams({ action: 'pay' }), redirect: 'manual' });
     expect(paid.status).toBe(303);
-    expect(paid.headers.get('location')).toMatch(/^https:\/\/shop\.example\/done\?order=42/);
+    // The merchant's URL as it gave it: no UQPAY fields, no internal ids.
+    expect(paid.headers.get('location')).toBe('https://shop.example/done?order=42');
     expect((await qf.query({ out_trade_no: 'WEB-1' })).body.data[0].respcd).toBe('0000');
+
+    // Alipay HK's online QR (801501) sends the shopper back too, once paid on its page (seed 004).
+    const qr = await qf.pay({ pay_type: '801501', txamt: '10', return_url: 'https://shop.example/done?order=43' });
+    expect(qr.body.respcd, qr.text).toBe('0000');
+    const qrPaid = await fetch(qr.body.pay_url, { method: 'POST', body: new URLSearchParams({ action: 'pay' }), redirect: 'manual' });
+    expect(qrPaid.status).toBe(303);
+    expect(qrPaid.headers.get('location')).toBe('https://shop.example/done?order=43');
   });
 
   it('JSAPI, in-app and mini-program pay types answer with pay_params for the wallet SDK', async () => {

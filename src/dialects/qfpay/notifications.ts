@@ -2,14 +2,14 @@
  * QFPay asynchronous notifications: sent for successful payments and
  * successful refunds only, as a JSON object of strings laid out exactly as
  * Python's json.dumps writes it (verifiers rebuild that layout), signed with
- * X-QF-SIGN = upper-case MD5(body + client key of the app code). Received
- * when the merchant answers HTTP 200 with the body SUCCESS.
+ * X-QF-SIGN = upper-case MD5(body + client key of the app code that made the
+ * order). Received when the merchant answers HTTP 200 with the body SUCCESS.
  */
 import type { Merchant } from '../../core/merchants/merchants.ts';
 import type { PaymentEventPayload } from '../../core/payments/types.ts';
 import type { RenderInput, RenderedWebhook, WebhookRenderer } from '../../delivery/relay.ts';
 import { pythonJsonDumps, signNotification } from './signature.ts';
-import { cancelFlag, cashFee, cashRefund, isQfOrder, orderFields, qfTime, refundMeta, syssnOf } from './wire.ts';
+import { cancelFlag, cashFee, cashRefund, isQfOrder, orderFields, orderMeta, qfTime, refundMeta, syssnOf } from './wire.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -99,10 +99,13 @@ export class QfpayNotificationRenderer implements WebhookRenderer {
     if (event.type !== 'payment_intent.succeeded' && event.type !== 'refund.succeeded') return null;
     const merchant = await this.merchant(event.merchant_id);
     if (!merchant) return null;
-    // A sub-merchant's orders come through its parent's app code: the parent's key signs, and mchid names the sub-merchant.
-    const signer = merchant.parentId ? await this.merchant(merchant.parentId) : merchant;
+    const payload = JSON.parse(event.payload) as PaymentEventPayload;
+    // The app code that made the order signs: the parent's when the order named this sub-merchant by mchid (and
+    // the body names it too), else the merchant's own, also for a sub-merchant using its own app code.
+    const parentId = payload.intent && orderMeta(payload.intent)?.mchid === merchant.id ? merchant.parentId : null;
+    const signer = parentId ? await this.merchant(parentId) : merchant;
     if (!signer) return null;
-    const body = notificationBody(event.type, JSON.parse(event.payload) as PaymentEventPayload, merchant.parentId ? merchant.id : '');
+    const body = notificationBody(event.type, payload, parentId ? merchant.id : '');
     if (body === null) return null;
     return { body, headers: { 'X-QF-SIGN': signNotification(body, signer.qfpay.clientKey) } };
   }

@@ -14,8 +14,10 @@ export interface PayType {
   flow: WalletFlow;
   /** Besides `qrcode`, also answer with `pay_url` (the Alipay online QR codes of seed 004). */
   payUrlToo?: boolean;
-  /** The channel takes no refunds (FPS). */
+  /** The channel gives no money back once paid: no refund, reversal or close (FPS). */
   noRefunds?: boolean;
+  /** return_url's limit where it is below the usual 512 characters (Alipay WAP: 200). */
+  returnUrlMaxLength?: number;
 }
 
 const table: PayType[] = [
@@ -36,8 +38,8 @@ const table: PayType[] = [
   { code: '800708', description: 'UnionPay QuickPass CPM', kind: 'unionpay', flow: 'payment_code' },
   // Hosted pages for desktop and mobile browsers (web / WAP / H5).
   { code: '801101', description: 'Alipay online web (overseas merchants)', kind: 'alipaycn', flow: 'web' },
-  { code: '801107', description: 'Alipay online WAP (overseas merchants)', kind: 'alipaycn', flow: 'web' },
-  { code: '801512', description: 'Alipay online WAP (Hong Kong merchants)', kind: 'alipayhk', flow: 'web' },
+  { code: '801107', description: 'Alipay online WAP (overseas merchants)', kind: 'alipaycn', flow: 'web', returnUrlMaxLength: 200 },
+  { code: '801512', description: 'Alipay online WAP (Hong Kong merchants)', kind: 'alipayhk', flow: 'web', returnUrlMaxLength: 200 },
   { code: '801514', description: 'Alipay online web (Hong Kong merchants)', kind: 'alipayhk', flow: 'web' },
   { code: '800212', description: 'WeChat Pay H5', kind: 'wechatpay', flow: 'web' },
   { code: '800712', description: 'UnionPay QuickPass WAP', kind: 'unionpay', flow: 'web' },

@@ -1,15 +1,16 @@
 /**
  * The QFPay dialect, mounted at /trade/v1 and /download/v1: its own body
  * parsing (form-encoded, JSON leniently), the X-QF-APPCODE / X-QF-SIGN check
- * over exactly the parameters sent, sub-merchants by mchid, and QFPay's
- * {respcd, resperr, respmsg} answer for everything that goes wrong.
+ * over exactly the parameters sent (query string and body, none twice),
+ * sub-merchants by mchid, and QFPay's {respcd, resperr, respmsg} answer for
+ * everything that goes wrong.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MerchantService } from '../../core/merchants/merchants.ts';
 import { billRoutes } from './bill.ts';
-import { QfError, signatureError, toQfError } from './errors.ts';
+import { paramError, QfError, signatureError, toQfError } from './errors.ts';
 import { tradeRoutes, type QfpayDeps } from './routes.ts';
-import { parseBody, parseForm, signatureMatches, signTypeOf, type WireParams } from './transport.ts';
+import { joinParams, parseBody, parseForm, signatureMatches, signTypeOf, type WireParams } from './transport.ts';
 
 export interface QfpayPluginDeps extends QfpayDeps {
   merchants: MerchantService;
@@ -55,11 +56,10 @@ async function dialectScope(app: FastifyInstance, deps: QfpayPluginDeps, routes:
   app.decorateRequest('qf', null as unknown as FastifyRequest['qf']);
   // After the body is read, before validation: who is asking, and did they sign exactly what they sent?
   app.addHook('preValidation', async (req) => {
+    // Parameters in the query string are sent too, and signed with the body's; none may be sent twice.
     const sent = parseForm(queryOf(req.url));
-    if (req.body instanceof ParsedBody) {
-      Object.assign(sent.decoded, req.body.wire.decoded);
-      Object.assign(sent.raw, req.body.wire.raw);
-    }
+    if (req.body instanceof ParsedBody) joinParams(sent, req.body.wire);
+    if (sent.repeated.size > 0) throw paramError(`${[...sent.repeated].join(', ')} sent more than once`);
     const appCode = header(req, 'x-qf-appcode')?.trim();
     if (!appCode) throw signatureError('the X-QF-APPCODE header is missing');
     // Leniently, a client may put the signature among the parameters (sign / sign_type; they are never signed themselves).

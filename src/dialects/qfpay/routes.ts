@@ -102,6 +102,14 @@ function list(text: string | undefined): string[] {
   return text === undefined ? [] : [...new Set(text.split(',').map((x) => x.trim()).filter(Boolean))];
 }
 
+/** Pay types that give no money back (FPS): once paid, an order of theirs is neither reversed nor closed. */
+function refuseNonReversible(view: IntentView): void {
+  const payType = payTypeOf(view.intent);
+  if (payType?.noRefunds && (view.attempt?.capturedAmount ?? 0) > 0) {
+    throw new QfError('1150', `pay_type ${payType.code} (${payType.description}) orders cannot be reversed or closed once paid`);
+  }
+}
+
 const ok = (): { respcd: Respcd; respmsg: string; resperr: string } => ({ respcd: '0000', respmsg: '', resperr: 'success' });
 
 /** A status other than success: resperr says what happened, respmsg what the code means. */
@@ -141,7 +149,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
     return payments.getIntent(merchantId, view.intent.id);
   }
 
-  /** The order named by syssn, else by out_trade_no. */
+  /** The order named by syssn, else by out_trade_no; when both are sent they must name the same order. */
   async function findOrder(req: FastifyRequest): Promise<IntentView> {
     const merchantId = req.qf.merchant.id;
     const syssn = param(req, 'syssn');
@@ -154,6 +162,9 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       if (objectId?.startsWith('PI')) view = await orderBySyssn(merchantId, syssnOf(objectId));
     }
     if (!view) throw new QfError('1268', `no payment with ${syssn ? `syssn ${syssn}` : `out_trade_no ${outTradeNo}`} for this merchant`);
+    if (syssn && outTradeNo && view.intent.merchantOrderId !== outTradeNo) {
+      throw new QfError('1267', `syssn ${syssn} is the order with out_trade_no ${view.intent.merchantOrderId ?? ''}, not ${outTradeNo}`);
+    }
     return settled(merchantId, view);
   }
 
@@ -194,6 +205,9 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
     if (udid !== undefined && udid.length > 40) throw paramError('udid must be at most 40 characters');
     const notifyUrl = httpUrl(param(req, 'notify_url'), 'notify_url');
     const returnUrl = httpUrl(param(req, 'return_url'), 'return_url');
+    if (returnUrl !== undefined && payType.returnUrlMaxLength !== undefined && [...returnUrl].length > payType.returnUrlMaxLength) {
+      throw paramError(`return_url must be at most ${payType.returnUrlMaxLength} characters for pay_type ${code}`);
+    }
     let expiresInMs: number | undefined;
     const expired = param(req, 'expired_time');
     if (expired !== undefined && payType.flow !== 'payment_code') {
@@ -213,7 +227,13 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
     if (!chargedWallet) throw new QfError('1202', 'auth_code does not belong to a supported wallet');
 
     const merchantId = req.qf.merchant.id;
-    const meta: QfOrderMeta = { pay_type: code, txdtm, ...(udid ? { udid } : {}), ...(goodsName ? { goods_name: goodsName } : {}) };
+    const meta: QfOrderMeta = {
+      pay_type: code,
+      txdtm,
+      ...(udid ? { udid } : {}),
+      ...(goodsName ? { goods_name: goodsName } : {}),
+      ...(req.qf.mchid ? { mchid: req.qf.mchid } : {}),
+    };
     const input: CreateIntentInput = {
       amount,
       currency,
@@ -411,18 +431,18 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
 
   const cancelOrder = async (req: FastifyRequest) => {
     const merchantId = req.qf.merchant.id;
-    const txamt = param(req, 'txamt');
-    const txdtm = param(req, 'txdtm');
-    if (txdtm !== undefined) requestTime(txdtm, 'txdtm');
+    const txamt = minorUnits(required(req, 'txamt'), 'txamt');
+    const txdtm = required(req, 'txdtm');
+    requestTime(txdtm, 'txdtm');
     const order = await findOrder(req);
-    if (txamt !== undefined && minorUnits(txamt, 'txamt') !== order.intent.amount) {
-      throw new QfError('1266', `txamt ${txamt} is not the amount of the order (${order.intent.amount})`);
-    }
+    if (txamt !== order.intent.amount) throw new QfError('1266', `txamt ${txamt} is not the amount of the order (${order.intent.amount})`);
+    refuseNonReversible(order);
     let view = order;
     // Reversal is the last resort when the outcome is unknown: asking again after success succeeds again.
     if (order.intent.status !== 'CANCELLED') {
       try {
-        view = await payments.cancel(merchantId, order.intent.id, 'requested_by_customer');
+        // Checked again as the cancel settles, in its unit: a payment that landed meanwhile is not given back either.
+        view = await payments.cancel(merchantId, order.intent.id, 'requested_by_customer', { end: async (_tx, outcome) => refuseNonReversible(outcome) });
       } catch (e) {
         if (!isDomainError(e) || e.kind !== 'invalid_state') throw e;
         const { intent, attempt } = order;
@@ -441,7 +461,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       pay_type: fields.pay_type,
       txamt: fields.txamt,
       txcurrcd: fields.txcurrcd,
-      txdtm: txdtm ?? fields.txdtm,
+      txdtm,
       sysdtm: qfTime(view.intent.cancelTime ?? deps.clock.now()),
       chnlsn: fields.chnlsn,
       cardcd: '',

@@ -24,7 +24,7 @@ export const PaymentRequest = Type.Object(
     expired_time: Type.Optional(s(3, 'Minutes until an unpaid order expires, 5-120, default 30')),
     goods_name: Type.Optional(s(64, 'Goods name')),
     notify_url: Type.Optional(s(512, 'Where notifications for this order go instead of the configured URL')),
-    return_url: Type.Optional(s(512, 'Where the hosted page sends the shopper after paying (web / WAP)')),
+    return_url: Type.Optional(s(512, 'Where the hosted page sends the shopper after paying (web / WAP); at most 200 characters for Alipay WAP (801107, 801512)')),
     pay_tag: Type.Optional(s(16, 'ALIPAYHK or ALIPAYCN: which Alipay wallet an Alipay pay type means')),
     ...common,
   },
@@ -60,10 +60,10 @@ export const RefundRequest = Type.Object(
 
 export const CancelRequest = Type.Object(
   {
-    syssn: Type.Optional(s(40, 'syssn of the order (or out_trade_no)')),
-    out_trade_no: Type.Optional(s(128, 'Merchant order number (or syssn)')),
-    txamt: Type.Optional(s(11, 'Order amount in minor units; checked against the order when sent')),
-    txdtm: Type.Optional(s(26, 'Request time, YYYY-MM-DD hh:mm:ss')),
+    syssn: Type.Optional(s(40, 'syssn of the order (or out_trade_no; both must name the same order)')),
+    out_trade_no: Type.Optional(s(128, 'Merchant order number (or syssn; both must name the same order)')),
+    txamt: s(11, 'Order amount in minor units; must be the amount of the order'),
+    txdtm: s(26, 'Request time, YYYY-MM-DD hh:mm:ss'),
     ...common,
   },
   { additionalProperties: true, description: 'GET or POST /trade/v1/reversal and /trade/v1/close' },

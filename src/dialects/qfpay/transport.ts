@@ -1,7 +1,9 @@
 /**
  * How QFPay requests arrive: form-encoded bodies (JSON accepted leniently),
  * parameters in the query string too (GET reversal / close, and clients that
- * POST with `params=`), and a signature over exactly the parameters sent.
+ * POST with `params=`), and a signature over exactly the parameters sent,
+ * each of them once: a name repeated in the body, or in both the query
+ * string and the body, leaves no single meaning to sign or act on.
  *
  * Clients disagree on what they sign: most sign the decoded values, the PHP
  * samples sign values they URL-encoded themselves (so the signed text is what
@@ -18,9 +20,17 @@ export interface WireParams {
   decoded: Record<string, string>;
   /** Values exactly as they appear on the wire (not percent-decoded). */
   raw: Record<string, string>;
+  /** Names sent more than once: such a request is refused, whichever value it meant. */
+  repeated: Set<string>;
 }
 
-export const emptyParams = (): WireParams => ({ decoded: Object.create(null), raw: Object.create(null) });
+export const emptyParams = (): WireParams => ({ decoded: Object.create(null), raw: Object.create(null), repeated: new Set() });
+
+function put(into: WireParams, name: string, decoded: string, raw: string): void {
+  if (name in into.decoded) into.repeated.add(name);
+  into.decoded[name] = decoded;
+  into.raw[name] = raw;
+}
 
 function decode(text: string): string {
   const spaced = text.replace(/\+/g, ' ');
@@ -31,7 +41,7 @@ function decode(text: string): string {
   }
 }
 
-/** Parses `a=1&b=x%20y` into decoded and raw values; a repeated name keeps its last value. */
+/** Parses `a=1&b=x%20y` into decoded and raw values; a repeated name is recorded as such. */
 export function parseForm(text: string, into: WireParams = emptyParams()): WireParams {
   for (const pair of text.split('&')) {
     if (pair === '') continue;
@@ -40,8 +50,7 @@ export function parseForm(text: string, into: WireParams = emptyParams()): WireP
     const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
     const name = decode(rawName).trim();
     if (name === '' || name === '__proto__') continue;
-    into.decoded[name] = decode(rawValue);
-    into.raw[name] = rawValue;
+    put(into, name, decode(rawValue), rawValue);
   }
   return into;
 }
@@ -53,9 +62,15 @@ export function parseJsonObject(text: string, into: WireParams = emptyParams()):
   for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
     if (v === null || v === undefined || name === '__proto__') continue;
     const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    into.decoded[name] = s;
-    into.raw[name] = s;
+    put(into, name, s, s);
   }
+  return into;
+}
+
+/** The body's parameters added to the query string's: a name in both is repeated. */
+export function joinParams(into: WireParams, more: WireParams): WireParams {
+  for (const name of Object.keys(more.decoded)) put(into, name, more.decoded[name]!, more.raw[name]!);
+  for (const name of more.repeated) into.repeated.add(name);
   return into;
 }
 

@@ -47,6 +47,8 @@ export interface QfOrderMeta {
   txdtm: string;
   udid?: string;
   goods_name?: string;
+  /** The sub-merchant's id when the order came through its parent's app code with mchid (that app code signs its notifications). */
+  mchid?: string;
 }
 
 /** What the dialect keeps on a QFPay refund. */
