@@ -94,7 +94,7 @@ async function merchantCreate(args: string[]): Promise<number> {
     const ids = new IdGenerator();
     const merchants = new MerchantService(merchantRepository(store), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair });
     const input = { name: values.name, webhookUrl: values['webhook-url'] ?? null };
-    // A sub-merchant (UQPAY x-on-behalf-of, QFPay mchid) acts through its parent's credentials.
+    // A sub-merchant is reached through its parent's credentials (UQPAY x-on-behalf-of, QFPay mchid) or with its own.
     const created = values.parent ? await merchants.createSubMerchant(values.parent, input) : await merchants.create(input);
     if (values.json) process.stdout.write(JSON.stringify(created) + '\n');
     else process.stdout.write(`merchant ${created.merchant_id} created\n${JSON.stringify(created, null, 2)}\n`);
