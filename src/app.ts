@@ -76,7 +76,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     store: paymentsStore(store),
     clock,
     ids,
-    cardNetwork: opts.cardNetwork ?? new SimCardNetwork(),
+    cardNetwork: opts.cardNetwork ?? new SimCardNetwork({ now: () => clock.now() }),
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     wallets: new SimWallets({ payUrl: (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),
@@ -128,7 +128,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   // Time-driven work follows the platform clock: advancing it runs the sweeps at once.
   const sweep = async () => {
     await payments.expireDue();
-    await payments.settlePendingWallets();
+    await payments.settlePending();
     await relay.drain();
   };
   clock.onAdvance(sweep);
@@ -159,7 +159,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       relay.start(opts.relayIntervalMs ?? 250);
       guard('startup recovery', () => payments.recoverInFlight(0))();
       timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
-      timers.push(setInterval(guard('wallet settlement', () => payments.settlePendingWallets()), opts.sweepIntervalMs ?? 1000));
+      timers.push(setInterval(guard('pending settlement', () => payments.settlePending()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), 30_000));
       timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
       // Another node on the same database may have moved the sandbox clock.

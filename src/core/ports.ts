@@ -49,7 +49,9 @@ export type AuthorizationResult =
       failureCode: string;
       adviceCode?: string;
       network: string;
-    };
+    }
+  /** The issuer has not answered yet: `lookup` gives the answer once it has. */
+  | { outcome: 'pending'; network: string };
 
 export interface CardNetwork {
   authorize(req: AuthorizationRequest): Promise<AuthorizationResult>;

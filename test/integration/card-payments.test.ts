@@ -5,6 +5,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/dialects/uqpay/webhook-signature.ts';
 import { describeEachBackend, intentBody, seedCard, simPost, startPlatform, UqpayClient, WebhookReceiver, type TestPlatform } from '../support/platform.ts';
 
+/** A two-decimal amount as the API writes it ("21.5", "8.98", "100"), in cents, without floating point. */
+function cents(text: string): number {
+  const [whole, fraction = ''] = text.split('.');
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+}
+
 describeEachBackend('UQPAY card payments', (backend) => {
   let tp: TestPlatform;
   let hooks: WebhookReceiver;
@@ -116,6 +122,33 @@ describeEachBackend('UQPAY card payments', (backend) => {
     expect(cap.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '60', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED', captured_amount: '60' } });
     const twice = await merchant.post(`/v2/payment_intents/${id}/capture`, { amount_to_capture: '10' });
     expect(twice.status).toBe(400);
+  });
+
+  it('a slow issuer leaves the payment PENDING until it answers, then it succeeds (or awaits capture) with its webhooks', async () => {
+    const slow = seedCard({ card_number: '4000000000000267' });
+    const r = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '21.50' }), payment_method: slow });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ intent_status: 'PENDING', captured_amount: '0', latest_payment_attempt: { attempt_status: 'PENDING_AUTHORIZATION' } });
+    const id = r.body.payment_intent_id;
+    const held = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '7' }), payment_method: { ...slow, card: { ...slow.card, auto_capture: false } } });
+    expect(held.body.intent_status).toBe('PENDING');
+    const before = (await merchant.get('/v2/payment/balances/SGD')).body.pending_balance;
+
+    // Still pending while the issuer thinks: another confirm is refused, nothing is captured.
+    expect((await merchant.post(`/v2/payment_intents/${id}/confirm`, { payment_method: seedCard() })).status).toBe(400);
+    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.intent_status).toBe('PENDING');
+    expect(hooks.ofType('acquiring.payment_intent.succeeded').some((w) => w.body.source_id === id)).toBe(false);
+
+    expect((await simPost(tp.baseUrl, '/clock/advance', { seconds: 11 })).status).toBe(200);
+    const done = await merchant.get(`/v2/payment_intents/${id}`);
+    expect(done.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '21.5', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+    const attempt = await merchant.get(`/v2/payment/payment_attempts/${done.body.latest_payment_attempt.attempt_id}`);
+    expect(attempt.body.auth_code).toMatch(/^[A-Z0-9]{6}$/);
+    expect((await merchant.get(`/v2/payment_intents/${held.body.payment_intent_id}`)).body).toMatchObject({ intent_status: 'REQUIRES_CAPTURE', latest_payment_attempt: { attempt_status: 'AUTHORIZED' } });
+    const after = (await merchant.get('/v2/payment/balances/SGD')).body.pending_balance;
+    expect(cents(after) - cents(before)).toBe(2150);
+    await hooks.waitFor(() => hooks.ofType('acquiring.payment_intent.succeeded').some((w) => w.body.source_id === id));
+    expect(hooks.ofType('acquiring.payment_intent.succeeded').filter((w) => w.body.source_id === id)).toHaveLength(1);
   });
 
   it('cancels before a terminal state only, with acquiring.cancel webhooks', async () => {

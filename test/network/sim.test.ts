@@ -118,7 +118,9 @@ describe('SimCardNetwork', () => {
     for (const c of TEST_CARDS) {
       const r = await net.authorize(request(c.number, { threeDS: passedThreeDS }));
       expect(r.network).toBe(c.network);
-      if (c.outcome === 'approved') {
+      if (c.issuerDelayMs !== undefined) {
+        expect(r.outcome, c.number).toBe('pending');
+      } else if (c.outcome === 'approved') {
         expect(r.outcome, c.number).toBe('approved');
         if (r.outcome === 'approved') expect(r.fundingType).toBe(c.fundingType);
       } else {
@@ -127,8 +129,23 @@ describe('SimCardNetwork', () => {
     }
     for (const [number, outcome] of Object.entries(expected)) {
       const r = await net.authorize(request(number, { threeDS: passedThreeDS }));
-      expect(r.outcome === 'approved' ? 'approved' : r.failureCode, number).toBe(outcome);
+      expect(r.outcome === 'declined' ? r.failureCode : r.outcome, number).toBe(outcome);
     }
+  });
+
+  it('answers a slow issuer\'s authorization as pending until its delay has passed on the given clock, then as approved', async () => {
+    let now = 1_000_000;
+    const net = new SimCardNetwork({ now: () => now });
+    const req = request('4000000000000267');
+    expect(await net.authorize(req)).toEqual({ outcome: 'pending', network: 'visa' });
+    now += 9_999;
+    expect(await net.lookup(req.reference)).toEqual({ outcome: 'pending', network: 'visa' });
+    await expect(net.capture(req.reference, req.amount)).rejects.toThrow(/pending/);
+    now += 1;
+    expect((await net.lookup(req.reference))!.outcome).toBe('approved');
+    // The same reference again gets the same answer, not a new wait.
+    expect((await net.authorize(req)).outcome).toBe('approved');
+    await net.capture(req.reference, req.amount);
   });
 
   it('gives a generic decline advice do_not_honor', async () => {

@@ -79,7 +79,23 @@ export class CardFlow {
    */
   async recoverCardAttempt(intent: PaymentIntent, attempt: PaymentAttempt): Promise<boolean> {
     const known = await this.ctx.deps.cardNetwork.lookup(attempt.id);
+    if (known?.outcome === 'pending') return false; // the issuer is still deciding: settlePendingCard applies its answer
     const result = known ?? processingError(attempt);
+    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt);
+    return this.ctx.applied(() => this.applyAuthorization(settle, null, result));
+  }
+
+  /**
+   * An authorization the issuer had not answered: applies the answer once the
+   * network has one. True when the attempt changed.
+   */
+  async settlePendingCard(attempt: PaymentAttempt): Promise<boolean> {
+    if (attempt.status !== 'PENDING_AUTHORIZATION' || attempt.paymentMethod.type !== 'card') return false;
+    const result = await this.ctx.deps.cardNetwork.lookup(attempt.id);
+    // Not seen yet (its authorization may be on its way right now) or still pending: nothing to apply.
+    if (!result || result.outcome === 'pending') return false;
+    const intent = await this.ctx.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
+    if (!intent || intent.status !== 'PENDING' || intent.latestAttemptId !== attempt.id) return false;
     const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt);
     return this.ctx.applied(() => this.applyAuthorization(settle, null, result));
   }
@@ -121,6 +137,8 @@ export class CardFlow {
         avsResult: result.avsResult,
         fundingType: result.fundingType,
       }, now);
+    } else if (result.outcome === 'pending') {
+      t = machine.authorizationPending(intent, attempt, now);
     } else {
       t = machine.declined(intent, attempt, result.failureCode, result.adviceCode ?? null, now);
     }

@@ -173,6 +173,14 @@ export function approved(intent: PaymentIntent, attempt: PaymentAttempt, approva
   return captured(intent, { ...authorized, status: 'AUTHORIZED' }, a.amount, now);
 }
 
+/** The network took the authorization but the issuer has not answered: the intent stays PENDING until it does. */
+export function authorizationPending(intent: PaymentIntent, attempt: PaymentAttempt, now: number): IntentTransition {
+  requireIntent(intent, ['PENDING'], 'left waiting for the issuer');
+  const a = requireLatest(intent, attempt);
+  if (a.status !== 'INITIATED' && a.status !== 'PENDING_AUTHORIZATION') throw DomainError.invalidState(`attempt ${a.id} is ${a.status}`);
+  return { intent: { ...intent, updatedAt: now }, attempt: { ...a, status: 'PENDING_AUTHORIZATION', updatedAt: now }, emits: [] };
+}
+
 const PAYABLE_ATTEMPT: ReadonlySet<string> = new Set(['INITIATED', 'PENDING_AUTHORIZATION', 'AUTHENTICATION_REDIRECTED']);
 
 /** The network or wallet refused; a wallet shopper may also decline at the QR page. */

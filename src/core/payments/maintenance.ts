@@ -37,6 +37,21 @@ export class Maintenance {
   }
 
   /**
+   * Attempts waiting for an answer from outside (a payer still confirming a
+   * payment code, an issuer that has not answered): applies the answers that
+   * have come. Returns how many settled.
+   */
+  async settlePending(limit: number): Promise<number> {
+    let count = 0;
+    for (const attempt of await this.ctx.deps.store.reads.attemptsInFlight(Number.MAX_SAFE_INTEGER, limit)) {
+      if (attempt.status !== 'PENDING_AUTHORIZATION') continue;
+      const settled = attempt.paymentMethod.type === 'wallet' ? await this.wallet.settleWalletAttempt(attempt) : await this.card.settlePendingCard(attempt);
+      if (settled) count++;
+    }
+    return count;
+  }
+
+  /**
    * Attempts a crash left between "recorded" and "result applied" are settled
    * by asking the network what it knows; refunds in flight are re-sent (the
    * network dedupes by refund id) and settled.

@@ -102,8 +102,8 @@ export class PaymentsService {
   }
 
   /** Payment-code charges whose payer was still confirming: ask the wallet how they ended. */
-  settlePendingWallets(limit = 100): Promise<number> {
-    return this.wallet.settlePendingWallets(limit);
+  settlePending(limit = 100): Promise<number> {
+    return this.maintenance.settlePending(limit);
   }
 
   /** Settles one pending wallet attempt if the wallet has an answer; true when it changed. */

@@ -79,16 +79,6 @@ export class WalletFlow {
     return this.ctx.viewOf(await this.ctx.deps.store.reads.attemptByWalletToken(token));
   }
 
-  /** Payment-code charges whose payer was still confirming: ask the wallet how they ended. */
-  async settlePendingWallets(limit: number): Promise<number> {
-    let count = 0;
-    for (const attempt of await this.ctx.deps.store.reads.attemptsInFlight(Number.MAX_SAFE_INTEGER, limit)) {
-      if (attempt.paymentMethod.type !== 'wallet') continue;
-      if (await this.settleWalletAttempt(attempt)) count++;
-    }
-    return count;
-  }
-
   /** Settles one pending wallet attempt if the wallet has an answer; true when it changed. */
   async settleWalletAttempt(attempt: PaymentAttempt): Promise<boolean> {
     if (attempt.status !== 'PENDING_AUTHORIZATION' || attempt.paymentMethod.type !== 'wallet') return false;

@@ -7,10 +7,14 @@ import { defaultTestCard, testCardTable, type TestCard } from './test-cards.ts';
 export interface SimCardNetworkOptions {
   /** Extra test cards; an entry with a documented number replaces it. */
   cards?: readonly TestCard[];
+  /** Platform time, for issuers that answer late (default: real time). */
+  now?: () => number;
 }
 
 interface Authorization {
+  /** The issuer's answer, given out from `answerAt` on (before it, the authorization is pending). */
   result: AuthorizationResult;
+  answerAt?: number;
   amount: Money;
   captured?: number;
   voided: boolean;
@@ -36,18 +40,23 @@ const AUTH_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
 export class SimCardNetwork implements CardNetwork {
   private readonly cards: ReadonlyMap<string, TestCard>;
   private readonly authorizations = new Map<string, Authorization>();
+  private readonly now: () => number;
 
   constructor(options: SimCardNetworkOptions = {}) {
     this.cards = testCardTable(options.cards);
+    this.now = options.now ?? Date.now;
   }
 
   async authorize(req: AuthorizationRequest): Promise<AuthorizationResult> {
     // The same reference twice (a retry after a crash) gets the first answer.
     const known = this.authorizations.get(req.reference);
-    if (known) return known.result;
+    if (known) return this.answer(known);
     const result = this.decide(req);
-    this.authorizations.set(req.reference, { result, amount: req.amount, voided: false, refunded: 0, refunds: new Map() });
-    return result;
+    const delay = result.outcome === 'approved' ? this.cardOf(req.card.number).issuerDelayMs : undefined;
+    const auth: Authorization = { result, amount: req.amount, voided: false, refunded: 0, refunds: new Map() };
+    if (delay !== undefined) auth.answerAt = this.now() + delay;
+    this.authorizations.set(req.reference, auth);
+    return this.answer(auth);
   }
 
   async capture(reference: string, amount: Money): Promise<void> {
@@ -90,12 +99,23 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async lookup(reference: string): Promise<AuthorizationResult | null> {
-    return this.authorizations.get(reference)?.result ?? null;
+    const auth = this.authorizations.get(reference);
+    return auth ? this.answer(auth) : null;
+  }
+
+  /** The issuer's answer, or pending while it has not come. */
+  private answer(auth: Authorization): AuthorizationResult {
+    if (auth.answerAt !== undefined && this.now() < auth.answerAt) return { outcome: 'pending', network: auth.result.network };
+    return auth.result;
+  }
+
+  private cardOf(number: string): TestCard {
+    return this.cards.get(number) ?? defaultTestCard(number);
   }
 
   private decide(req: AuthorizationRequest): AuthorizationResult {
     const { number, cvc } = req.card;
-    const card = this.cards.get(number) ?? defaultTestCard(number);
+    const card = this.cardOf(number);
     const network = card.network;
     if (!luhnValid(number)) return { outcome: 'declined', failureCode: 'incorrect_number', network };
     const status = req.threeDS?.status;
@@ -130,7 +150,8 @@ export class SimCardNetwork implements CardNetwork {
   private approved(reference: string, amount?: Money): Authorization | null {
     const auth = this.authorizations.get(reference);
     if (!auth) return null;
-    if (auth.result.outcome !== 'approved') throw new Error(`authorization ${reference} was declined`);
+    const answer = this.answer(auth);
+    if (answer.outcome !== 'approved') throw new Error(`authorization ${reference} was ${answer.outcome}`);
     if (amount && amount.currency !== auth.amount.currency) {
       throw new Error(`currency ${amount.currency} differs from the authorized ${auth.amount.currency}`);
     }

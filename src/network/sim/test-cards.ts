@@ -23,6 +23,8 @@ export interface TestCard {
    * Absent: not enrolled unless 3DS is enforced, in which case it is challenged.
    */
   threeDS?: 'challenge' | 'frictionless';
+  /** The issuer answers this long (platform time) after the authorization request; until then it is pending. */
+  issuerDelayMs?: number;
   description: string;
 }
 
@@ -42,6 +44,7 @@ export const TEST_CARDS: readonly TestCard[] = [
   { number: '4000000000000069', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'expired_card', description: 'Declined by the issuer as expired, whatever expiry date is sent.' },
   { number: '4000000000000127', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'incorrect_cvc', description: 'Declined: incorrect CVC, whatever CVC is sent.' },
   { number: '4000000000000119', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'processing_error', adviceCode: 'try_again_later', description: 'Declined: network processing error.' },
+  { number: '4000000000000267', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'approved', issuerDelayMs: 10_000, description: 'Slow issuer: the authorization is pending (intent PENDING) for 10 s of platform time, then approved.' },
   { number: '4000002500003155', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'approved', threeDS: 'challenge', description: '3DS challenge always required (even with skip_3ds); approved after a successful challenge.' },
   { number: '4000000000003220', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'approved', threeDS: 'frictionless', description: '3DS frictionless authentication when 3DS is enforced; approved.' },
 ];
