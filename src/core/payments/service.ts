@@ -101,7 +101,7 @@ export class PaymentsService {
     return this.wallet.walletContext(token);
   }
 
-  /** Payment-code charges whose payer was still confirming: ask the wallet how they ended. */
+  /** Attempts waiting for an answer from outside (a payer confirming a payment code, a slow issuer): applies the answers that came. */
   settlePending(limit = 100): Promise<number> {
     return this.maintenance.settlePending(limit);
   }
