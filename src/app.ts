@@ -105,7 +105,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     logger: http.log,
   });
 
-  const idempotency = new IdempotencyKeys(store, clock);
+  const idempotency = new IdempotencyKeys(store, clock, createHmac('sha256', config.encryptionKey).update('idempotency-request').digest());
+  await idempotency.sealStoredDigests();
   const auth = new UqpayAuth(config.jwtSecret, merchants, clock);
 
   // The request schemas the routes validate with are also the published API description.

@@ -9,7 +9,7 @@
  * thing the command records, the response with its outcome. A request that
  * fails before or outside those units settles its key in one unit of its own.
  */
-import { hash } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/command.ts';
 import type { PaymentsTx } from '../core/payments/repository.ts';
@@ -35,7 +35,17 @@ export class KeyTaken extends Error {
   }
 }
 
-export const requestHash = (method: string, url: string, body: string): string => hash('sha256', `${method}\n${url}\n${body}`, 'hex');
+/** The request's digest: what tells a repeat from another request under the same key. */
+const requestDigest = (method: string, url: string, body: string): string => hash('sha256', `${method}\n${url}\n${body}`, 'hex');
+
+/**
+ * What is stored to recognise a request: its digest sealed with a server key.
+ * A plain digest of a body that carries a card number and CVC could be
+ * brute-forced back to them from the database (a CVC takes a thousand
+ * guesses); without the key it cannot.
+ */
+const SEALED = 'v2:';
+const seal = (key: Buffer, digest: string): string => SEALED + createHmac('sha256', key).update(digest).digest('hex');
 
 /** One request under an idempotency key: the hooks its command runs, and how its key is settled afterwards. */
 export class IdempotentRequest<O> implements CommandHooks<O> {
@@ -119,7 +129,47 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
 }
 
 export class IdempotencyKeys {
-  constructor(private readonly store: Store, private readonly clock: Clock) {}
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    /** Seals request digests (see `seal`). */
+    private readonly hashKey: Buffer,
+  ) {}
+
+  /** What is stored for a request to tell a repeat of it from another request. */
+  requestHash(method: string, url: string, body: string): string {
+    return seal(this.hashKey, requestDigest(method, url, body));
+  }
+
+  /**
+   * Seals the plain digests earlier versions stored, so none is left to
+   * brute-force and a repeat of such a request still matches. Runs at start.
+   */
+  async sealStoredDigests(): Promise<number> {
+    let sealed = 0;
+    for (;;) {
+      const rows = await this.store.read
+        .selectFrom('idempotency_keys')
+        .select(['merchant_id', 'scope', 'key', 'request_hash'])
+        .where('request_hash', 'not like', `${SEALED}%`)
+        .limit(1000)
+        .execute();
+      if (rows.length === 0) return sealed;
+      await this.store.unit(async (db: Db) => {
+        for (const r of rows) {
+          await db
+            .updateTable('idempotency_keys')
+            .set({ request_hash: seal(this.hashKey, r.request_hash) })
+            .where('merchant_id', '=', r.merchant_id)
+            .where('scope', '=', r.scope)
+            .where('key', '=', r.key)
+            .where('request_hash', '=', r.request_hash)
+            .execute();
+        }
+      });
+      sealed += rows.length;
+    }
+  }
 
   request<O>(merchantId: string, scope: string, key: string, hash: string, render: (outcome: O) => unknown): IdempotentRequest<O> {
     const expiresAt = this.clock.now() + IDEMPOTENCY_TTL_MS;

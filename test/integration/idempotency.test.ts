@@ -4,7 +4,7 @@
  * an idempotency_error; a duplicate racing the first gets the same answer or
  * "request is processing"; keys belong to one merchant and live 24 hours.
  */
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, intentBody, seedCard, simPost, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
 
@@ -128,6 +128,22 @@ describeEachBackend('UQPAY idempotency keys', (backend) => {
     }
     // Three card payments of 2.50 EUR, each charged once.
     expect(await balance(merchant, 'EUR')).toBe('7.5');
+  });
+
+  it('stores nothing from which a card number or CVC could be worked out: the request digest is sealed with a server key', async () => {
+    const key = randomUUID();
+    const body = JSON.stringify({ ...intentBody(), payment_method: seedCard({ card_number: '4000056655665556', cvc: '737' }) });
+    const r = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(r.body.intent_status).toBe('SUCCEEDED');
+    const row = await tp.platform.store.read.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+    // The unkeyed digest of this very request (which a CVC guess could be checked against) is not what is stored.
+    const plain = hash('sha256', `POST\n/api/v2/payment_intents/create\n${body}`, 'hex');
+    expect(row.request_hash).toMatch(/^v2:[0-9a-f]{64}$/);
+    expect(row.request_hash).not.toContain(plain);
+    expect(JSON.stringify(row)).not.toMatch(/4000056655665556|"737"/);
+    // And the same request still replays.
+    const again = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(again.headers.get('x-idempotent-replayed')).toBe('true');
   });
 
   it('keys are per merchant: two merchants may use the same key', async () => {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { requestHash } from '../../src/http/idempotency.ts';
 import { advanceClock, createPgDatabase, describeEachBackend, intentBody, seedCard, startPlatform, strandAttempt, UqpayClient, type TestPlatform } from '../support/platform.ts';
 
 describeEachBackend('recovery of work a crash left in flight', (backend) => {
@@ -58,7 +57,7 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
     expect(balances.body.total_items).toBe(0);
   });
 
-  it('a retry of an idempotent request that died mid-way gets the settled payment, never a second one', async () => {
+  it('a retry of an idempotent request that died mid-way gets the settled payment, never a second one (its key stored by an earlier version)', async () => {
     const key = randomUUID();
     const body = JSON.stringify({ ...intentBody({ amount: '12.34' }), payment_method: seedCard() });
     // The crash: the request's first unit committed (its key claimed for the intent, the attempt INITIATED), then nothing.
@@ -69,11 +68,13 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
       card: { bin: '534693', last4: '8117', network: 'mastercard', expiryMonth: 12, expiryYear: 2099, fingerprint: 'f', threeDsAction: 'skip_3ds' },
     });
     const now = tp.platform.clock.now();
+    const plain = hash('sha256', `POST\n/api/v2/payment_intents/create\n${body}`, 'hex');
     await tp.platform.store.unit((db) =>
       db
         .insertInto('idempotency_keys')
         .values({
-          merchant_id: merchant.credentials.merchant_id, scope: 'uqpay', key, request_hash: requestHash('POST', '/api/v2/payment_intents/create', body),
+          // The plain digest earlier versions stored; the restart seals it with the server's key.
+          merchant_id: merchant.credentials.merchant_id, scope: 'uqpay', key, request_hash: plain,
           state: 'processing', response_status: null, response_body: null, created_at: now, expires_at: now + 86_400_000, subject_id: id,
         })
         .execute(),
@@ -81,6 +82,9 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
     const before = await merchant.get('/v2/payment_intents?page_size=100');
 
     await restart(); // recovery settles the stranded attempt
+    const stored = await tp.platform.store.read.selectFrom('idempotency_keys').select('request_hash').where('key', '=', key).executeTakeFirstOrThrow();
+    expect(stored.request_hash).toMatch(/^v2:[0-9a-f]{64}$/);
+    expect(stored.request_hash).not.toContain(plain);
     const soon = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
     expect(soon.status, soon.text).toBe(409); // it might still be running: the client is told to wait
     expect(soon.body.message).toBe('request is processing');

@@ -6,7 +6,7 @@ import type { CommandHooks } from '../../core/payments/command.ts';
 import type { CardInput, CreateIntentInput, IntentView, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
 import type { CancellationReason, Refund } from '../../core/payments/types.ts';
 import { WALLET_KINDS, type WalletFlow, type WalletKind } from '../../core/ports.ts';
-import { KeyTaken, requestHash, type IdempotencyKeys, type IdempotentRequest, type KeyTakenClaim } from '../../http/idempotency.ts';
+import { KeyTaken, type IdempotencyKeys, type IdempotentRequest, type KeyTakenClaim } from '../../http/idempotency.ts';
 import { toUqpayError } from './errors.ts';
 import {
   CancelIntentBody,
@@ -192,7 +192,7 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
     const key = req.headers['x-idempotency-key'];
     if (typeof key !== 'string' || key === '') return reply.send(render(await run()));
     if (key.length > 128) throw DomainError.validation('x-idempotency-key is too long', 'x-idempotency-key');
-    const request = idempotency.request(req.merchantId, 'uqpay', key, requestHash(req.method, req.url, req.rawBody ?? ''), render);
+    const request = idempotency.request(req.merchantId, 'uqpay', key, idempotency.requestHash(req.method, req.url, req.rawBody ?? ''), render);
     let text: string;
     try {
       text = await request.succeeded(await run(request));
