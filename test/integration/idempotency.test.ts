@@ -130,6 +130,25 @@ describeEachBackend('UQPAY idempotency keys', (backend) => {
     expect(await balance(merchant, 'EUR')).toBe('7.5');
   });
 
+  it('concurrent repeats of a refused cancel are answered alike and record its cancel.failed event once', async () => {
+    const paid = await merchant.post('/v2/payment_intents/create', { ...intentBody(), payment_method: seedCard() });
+    expect(paid.body.intent_status).toBe('SUCCEEDED'); // a card payment that succeeded cannot be cancelled
+    const id = paid.body.payment_intent_id;
+    const key = randomUUID();
+    const replies: Reply[] = await Promise.all(
+      Array.from({ length: 20 }, () => merchant.post(`/v2/payment_intents/${id}/cancel`, { cancellation_reason: 'requested_by_customer' }, { 'x-idempotency-key': key })),
+    );
+    const refused = replies.filter((r) => r.status === 400);
+    const busy = replies.filter((r) => r.status === 409);
+    expect(refused.length + busy.length, replies.map((r) => `${r.status} ${r.text}`).join('\n')).toBe(20);
+    for (const r of refused) expect(r.text).toBe(refused[0]!.text);
+    expect(refused[0]!.body).toMatchObject({ type: 'payment_error' });
+    const events = await tp.platform.store.read.selectFrom('events').select('id').where('source_id', '=', id).where('type', '=', 'cancel.failed').execute();
+    expect(events).toHaveLength(1);
+    // The intent is as it was.
+    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.intent_status).toBe('SUCCEEDED');
+  });
+
   it('stores nothing from which a card number or CVC could be worked out: the request digest is sealed with a server key', async () => {
     const key = randomUUID();
     const body = JSON.stringify({ ...intentBody(), payment_method: seedCard({ card_number: '4000056655665556', cvc: '737' }) });

@@ -66,19 +66,31 @@ export class CommandUnits<O> {
     return value;
   }
 
-  /** The unit that settles the command; `outcome` picks the command's outcome out of its result. */
+  /**
+   * The unit that settles the command; `outcome` picks the command's outcome
+   * out of its result, or null when the command was refused (the unit commits
+   * what it recorded of the refusal, and the caller settles the key with its
+   * error).
+   */
   async settle<T extends O>(fn: (tx: PaymentsTx) => Promise<T>): Promise<T>;
-  async settle<T>(fn: (tx: PaymentsTx) => Promise<T>, outcome: (result: T) => O): Promise<T>;
-  async settle<T>(fn: (tx: PaymentsTx) => Promise<T>, outcome: (result: T) => O = (r) => r as unknown as O): Promise<T> {
+  async settle<T>(fn: (tx: PaymentsTx) => Promise<T>, outcome: (result: T) => O | null): Promise<T>;
+  async settle<T>(fn: (tx: PaymentsTx) => Promise<T>, outcome: (result: T) => O | null = (r) => r as unknown as O): Promise<T> {
     const end = this.ended ? undefined : this.hooks?.end;
     if (!end) return this.unit(fn);
+    let settled = false;
     const value = await this.unit(async (tx) => {
       const result = await fn(tx);
-      await end.call(this.hooks, tx, outcome(result));
+      const o = outcome(result);
+      if (o !== null) {
+        await end.call(this.hooks, tx, o);
+        settled = true;
+      }
       return result;
     });
-    this.ended = true;
-    this.hooks?.ended?.();
+    if (settled) {
+      this.ended = true;
+      this.hooks?.ended?.();
+    }
     return value;
   }
 }

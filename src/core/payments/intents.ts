@@ -175,28 +175,32 @@ export class Intents {
    */
   async cancel(merchantId: string, id: string, reason: CancellationReason, hooks?: CommandHooks<IntentView>): Promise<IntentView> {
     const now = this.ctx.now;
-    let result: { view: IntentView; voidAuthorization: boolean; reversed: number };
-    try {
-      result = await this.ctx.units(id, hooks).settle(async (tx) => {
-        const intent = await this.ctx.lockIntent(tx, merchantId, id);
-        const attempt = intent.latestAttemptId ? await tx.attempt(merchantId, intent.latestAttemptId) : null;
-        const sameDayReversal = intent.completeTime !== null && sameBusinessDay(intent.completeTime, now);
-        const t = machine.cancel(intent, attempt, reason, now, { sameDayReversal });
-        await this.ctx.save(tx, t, null, now);
-        if (t.reversed > 0) {
-          await tx.post({ id: uuid(), merchantId, sourceId: intent.id, entries: refundEntries(t.reversed, intent.currency) }, now);
-        }
-        if (attempt?.threeDSChallengeId) await tx.vaultTake(attempt.id);
-        return {
-          view: { intent: t.intent, attempt: t.attempt ?? attempt },
-          voidAuthorization: attempt?.status === 'AUTHORIZED',
-          reversed: t.reversed,
-        };
-      }, (r) => r.view);
-    } catch (error) {
-      if (isDomainError(error) && error.kind === 'invalid_state') await this.recordCancelFailure(merchantId, id, now);
-      throw error;
-    }
+    const result = await this.ctx.units(id, hooks).settle(async (tx) => {
+      const intent = await this.ctx.lockIntent(tx, merchantId, id);
+      const attempt = intent.latestAttemptId ? await tx.attempt(merchantId, intent.latestAttemptId) : null;
+      const sameDayReversal = intent.completeTime !== null && sameBusinessDay(intent.completeTime, now);
+      let t: ReturnType<typeof machine.cancel>;
+      try {
+        t = machine.cancel(intent, attempt, reason, now, { sameDayReversal });
+      } catch (error) {
+        if (!isDomainError(error) || error.kind !== 'invalid_state') throw error;
+        // A refused cancel is still news for the merchant (acquiring.cancel.failed). It is recorded in the
+        // unit that claims the request's idempotency key, so a repeat of the request records it no second time.
+        await tx.appendEvents(this.ctx.events([{ type: 'cancel.failed', subject: 'intent' }], intent, null, null, now));
+        return { refused: error };
+      }
+      await this.ctx.save(tx, t, null, now);
+      if (t.reversed > 0) {
+        await tx.post({ id: uuid(), merchantId, sourceId: intent.id, entries: refundEntries(t.reversed, intent.currency) }, now);
+      }
+      if (attempt?.threeDSChallengeId) await tx.vaultTake(attempt.id);
+      return {
+        view: { intent: t.intent, attempt: t.attempt ?? attempt },
+        voidAuthorization: attempt?.status === 'AUTHORIZED',
+        reversed: t.reversed,
+      };
+    }, (r) => ('refused' in r ? null : r.view));
+    if ('refused' in result) throw result.refused;
     const attempt = result.view.attempt;
     if (result.voidAuthorization && attempt) await this.ctx.afterCommit('void', attempt.id, () => this.ctx.deps.cardNetwork.void(attempt.id));
     if (result.reversed > 0 && attempt) {
@@ -205,15 +209,6 @@ export class Intents {
       );
     }
     return result.view;
-  }
-
-  /** A refused cancel is still news for the merchant: acquiring.cancel.failed. */
-  private async recordCancelFailure(merchantId: string, id: string, now: number): Promise<void> {
-    await this.ctx.deps.store.unit(async (tx) => {
-      const intent = await tx.intent(merchantId, id);
-      if (!intent) return;
-      await tx.appendEvents(this.ctx.events([{ type: 'cancel.failed', subject: 'intent' }], intent, null, null, now));
-    });
   }
 
   private newAttempt(intent: PaymentIntent, method: PaymentMethodInput, secrets: MethodSecrets, now: number): PaymentAttempt {
