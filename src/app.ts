@@ -86,7 +86,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
 
   const http = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
@@ -122,7 +122,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments);
-    await walletPayPages(web, payments, () => clock.now());
+    await walletPayPages(web, payments, () => clock.now(), (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`);
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 

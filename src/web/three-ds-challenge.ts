@@ -38,7 +38,7 @@ export function returnTo(intent: PaymentIntent): string | null {
 export async function threeDSChallengePages(app: FastifyInstance, payments: PaymentsService): Promise<void> {
   app.get<{ Params: { id: string } }>(`${CHALLENGE_PATH}/:id`, async (req, reply) => {
     const view = await payments.challengeContext(req.params.id);
-    reply.type('text/html; charset=utf-8');
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     if (!view || view.attempt?.status !== 'AUTHENTICATION_REDIRECTED') {
       return reply.code(404).send(page('Authentication unavailable', '<p>This authentication request has expired or was already completed.</p>'));
     }
@@ -68,7 +68,7 @@ export async function threeDSChallengePages(app: FastifyInstance, payments: Paym
   });
 
   app.post<{ Params: { id: string }; Body: { result?: string } }>(`${CHALLENGE_PATH}/:id`, async (req, reply) => {
-    reply.type('text/html; charset=utf-8');
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     const result = req.body?.result;
     if (result !== 'success' && result !== 'failure') {
       return reply.code(400).send(page('Authentication', '<p>Choose to complete or fail the authentication.</p>'));

@@ -177,7 +177,8 @@ function resultPage(view: IntentView, action: 'pay' | 'decline'): string {
   });
 }
 
-export async function walletPayPages(app: FastifyInstance, payments: PaymentsService, now: () => number): Promise<void> {
+/** `pageUrl(token)`: the page's address as shoppers reach it (under POLYPAY_BASE_URL), never taken from the request's Host header. */
+export async function walletPayPages(app: FastifyInstance, payments: PaymentsService, now: () => number, pageUrl: (token: string) => string): Promise<void> {
   app.get<{ Params: { token: string } }>(`${WALLET_PAY_PATH}/:token`, async (req, reply) => {
     const view = await payments.walletContext(req.params.token);
     const own = view?.attempt;
@@ -185,7 +186,7 @@ export async function walletPayPages(app: FastifyInstance, payments: PaymentsSer
       reply.type('text/html; charset=utf-8');
       return reply.code(404).send(page('Payment not found', '<p>This payment code is unknown.</p>'));
     }
-    const selfUrl = `${req.protocol}://${req.host}${WALLET_PAY_PATH}/${req.params.token}`;
+    const selfUrl = pageUrl(req.params.token);
     if (wantsImage(req)) {
       const png = await QRCode.toBuffer(qrContent(view.intent, own, selfUrl), { type: 'png', margin: 1, width: QR_SIZE });
       return reply.type('image/png').header('cache-control', 'no-store').send(png);
