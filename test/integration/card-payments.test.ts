@@ -94,6 +94,13 @@ describeEachBackend('UQPAY card payments', (backend) => {
     expect(attempts.body.total_items).toBe(4);
     expect(attempts.body.data.map((a: any) => a.attempt_status).sort()).toEqual(['CAPTURE_REQUESTED', 'FAILED', 'FAILED', 'FAILED']);
     await hooks.waitFor(() => hooks.ofType('acquiring.payment_attempt.failed').filter((w) => w.body.data.payment_intent_id === id).length === 3);
+
+    // The card schemes' merchant advice, as UQPAY's two-digit advice_code.
+    for (const [number, advice] of [['4000000000000002', '03'], ['4000000000000119', '02'], ['4000000000009995', '']] as const) {
+      const declined = await merchant.post('/v2/payment_intents/create', { ...intentBody(), payment_method: seedCard({ card_number: number }) });
+      const attempt = await merchant.get(`/v2/payment/payment_attempts/${declined.body.latest_payment_attempt.attempt_id}`);
+      expect(attempt.body.advice_code, number).toBe(advice);
+    }
   });
 
   it('rejects invalid card data with invalid_request_error before the network', async () => {

@@ -148,9 +148,9 @@ describe('SimCardNetwork', () => {
     await net.capture(req.reference, req.amount);
   });
 
-  it('gives a generic decline advice do_not_honor', async () => {
+  it('gives a generic decline the advice do_not_try_again', async () => {
     const r = await new SimCardNetwork().authorize(request('4000000000000002'));
-    expect(r).toEqual({ outcome: 'declined', failureCode: 'card_declined', adviceCode: 'do_not_honor', network: 'visa' });
+    expect(r).toEqual({ outcome: 'declined', failureCode: 'card_declined', adviceCode: 'do_not_try_again', network: 'visa' });
   });
 
   it('fills approval codes and results', async () => {

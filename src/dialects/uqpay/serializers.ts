@@ -89,6 +89,14 @@ function maskedCard(a: PaymentAttempt, c: StoredCard) {
   };
 }
 
+/** The card schemes' two-digit merchant advice codes, which UQPAY's advice_code carries, by the network's advice. */
+const ADVICE_CODES: Readonly<Record<string, string>> = Object.assign(Object.create(null), {
+  new_account_information: '01',
+  try_again_later: '02',
+  do_not_try_again: '03',
+  stop_recurring: '21',
+});
+
 /** The full attempt (GET /v2/payment/payment_attempts/{id}). */
 export function attempt(a: PaymentAttempt) {
   const three = a.authentication?.threeDS;
@@ -99,7 +107,7 @@ export function attempt(a: PaymentAttempt) {
     auth_code: a.authCode ?? '',
     arn: a.arn ?? '',
     rrn: a.rrn ?? '',
-    advice_code: a.adviceCode && /^\d{2}$/.test(a.adviceCode) ? a.adviceCode : '',
+    advice_code: (a.adviceCode && ADVICE_CODES[a.adviceCode]) ?? '',
     authentication_data: {
       cvv_result: a.authentication?.cvcResult ?? '',
       avs_result: a.authentication?.avsResult ?? '',

@@ -16,6 +16,7 @@ export interface TestCard {
   outcome: 'approved' | 'declined';
   /** Set when outcome is 'declined'. */
   failureCode?: string;
+  /** The card scheme's advice to the merchant: new_account_information, try_again_later, do_not_try_again, stop_recurring. */
   adviceCode?: string;
   /**
    * 'challenge': always challenged, even with skip_3ds; the network declines it without successful 3DS.
@@ -39,7 +40,7 @@ export const TEST_CARDS: readonly TestCard[] = [
   { number: '3566002020360505', network: 'jcb', brand: 'JCB', fundingType: 'credit', outcome: 'approved', description: 'Approved.' },
   { number: '6011111111111117', network: 'discover', brand: 'Discover', fundingType: 'credit', outcome: 'approved', description: 'Approved.' },
   { number: '36227206271667', network: 'diners', brand: 'Diners Club', fundingType: 'credit', outcome: 'approved', description: 'Approved (14 digits).' },
-  { number: '4000000000000002', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'card_declined', adviceCode: 'do_not_honor', description: 'Declined: generic decline (do not honor).' },
+  { number: '4000000000000002', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'card_declined', adviceCode: 'do_not_try_again', description: 'Declined: generic decline (do not honor), do not try again.' },
   { number: '4000000000009995', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'insufficient_funds', description: 'Declined: insufficient funds.' },
   { number: '4000000000000069', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'expired_card', description: 'Declined by the issuer as expired, whatever expiry date is sent.' },
   { number: '4000000000000127', network: 'visa', brand: 'Visa', fundingType: 'credit', outcome: 'declined', failureCode: 'incorrect_cvc', description: 'Declined: incorrect CVC, whatever CVC is sent.' },
