@@ -112,7 +112,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   // The request schemas the routes validate with are also the published API description.
   await http.register(swagger, {
     openapi: {
-      info: { title: 'polypay', version: '0.1.0', description: 'UQPAY-compatible acquiring API (mounted at /api) and the sandbox API (/sim/v1)' },
+      info: { title: 'polypay', version: '0.1.0', description: 'UQPAY-compatible acquiring API (mounted at /api), QFPay-compatible trade API (/trade/v1, /download/v1) and the sandbox API (/sim/v1)' },
     },
   });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

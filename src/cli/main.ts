@@ -11,11 +11,11 @@ import { IdGenerator } from '../core/ids.ts';
 import { MerchantService, type IssuedCredentials } from '../core/merchants/merchants.ts';
 import { generateRsaKeyPair } from '../dialects/alphapay/signature.ts';
 import { merchantRepository } from '../store/merchants-repo.ts';
-import { openStore } from '../store/store.ts';
+import { openStore, sqliteFile } from '../store/store.ts';
 
 const USAGE = `usage:
   polypay start [--port N] [--host H] [--data-dir DIR]
-  polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--json]`;
+  polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--data-dir DIR] [--json]`;
 
 const DEMO_FILE = 'demo-merchant.json';
 
@@ -89,6 +89,9 @@ async function merchantCreate(args: string[]): Promise<number> {
     }
   }
   const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+  if (!config.databaseUrl && !existsSync(sqliteFile(config.dataDir))) {
+    process.stderr.write(`polypay: no database in ${path.resolve(config.dataDir)} yet: creating one (a server using another data dir will not know this merchant)\n`);
+  }
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
   try {
     const ids = new IdGenerator();

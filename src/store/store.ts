@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_initial.ts';
@@ -48,6 +49,9 @@ export async function migrate(db: Kysely<any>, dialect: DialectName, target?: st
   const { error } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
+
+/** The SQLite database file in a data dir. */
+export const sqliteFile = (dataDir: string): string => path.join(dataDir, 'polypay.sqlite');
 
 export interface StoreOptions {
   /** postgres://... selects PostgreSQL; otherwise SQLite in dataDir. */

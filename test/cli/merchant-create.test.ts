@@ -17,7 +17,8 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
 
   it('prints exactly one JSON object whose credentials work against the running server', async () => {
     const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
-    const { stdout } = await run(process.execPath, [bin, 'merchant', 'create', '--name', 'Shop', '--webhook-url', 'http://127.0.0.1:9/hooks', '--json'], { env });
+    const { stdout, stderr } = await run(process.execPath, [bin, 'merchant', 'create', '--name', 'Shop', '--webhook-url', 'http://127.0.0.1:9/hooks', '--json'], { env });
+    expect(stderr).toBe('');
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const created = JSON.parse(lines[0]!);
@@ -52,6 +53,21 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
     const list = await fetch(`${tp.baseUrl}/api/v2/payment_intents`, { headers: { 'x-auth-token': `Bearer ${auth_token}`, 'x-on-behalf-of': sub.merchant_id } });
     expect(list.status).toBe(200);
     await expect(run(process.execPath, [bin, 'merchant', 'create', '--name', 'Orphan', '--parent', 'M404', '--json'], { env })).rejects.toMatchObject({ code: 1 });
+  });
+
+  it('says so on stderr when it has to create the database (a data dir no server uses)', async () => {
+    if (backend !== 'sqlite') return; // PostgreSQL: the database is the server's by its URL
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'polypay-cli-'));
+    try {
+      const { DATABASE_URL: _url, ...env } = process.env;
+      const { stdout, stderr } = await run(process.execPath, [bin, 'merchant', 'create', '--name', 'Elsewhere', '--data-dir', empty, '--json'], { env });
+      expect(stderr).toMatch(/no database in .* yet: creating one/);
+      expect(JSON.parse(stdout).merchant_id).toMatch(/^M\d+$/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('refuses a missing name with a usage message and exit code 2', async () => {

@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { runDirectly, type DirectRunner } from '../compiled.ts';
 import type { Database } from '../schema.ts';
-import { migrate, type Db, type Store } from '../store.ts';
+import { migrate, sqliteFile, type Db, type Store } from '../store.ts';
 
 type Handle = BetterSqlite3.Database;
 
@@ -444,7 +444,7 @@ class Checkpointer {
 
 export async function openSqliteStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, 'polypay.sqlite');
+  const file = sqliteFile(dataDir);
   const writer = openHandle(file, false);
   const writerStatements = cachingDatabase(writer);
   const writeDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: writerStatements }) });
