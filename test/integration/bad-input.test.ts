@@ -133,6 +133,10 @@ describeEachBackend('UQPAY bad input', (backend) => {
       ['return_url javascript:', create(intentBody({ return_url: 'javascript:alert(1)' })), 400],
       ['return_url relative', create(intentBody({ return_url: '/done' })), 400],
     ]);
+    // A missing field is named by its path.
+    expect((await create(noAmount)()).body.message).toBe('amount is required');
+    const noNumber = await merchant.post(`/v2/payment_intents/${unpaid}/confirm`, { payment_method: { type: 'card', card: { expiry_month: '12', expiry_year: '2030' } } });
+    expect(noNumber.body.message).toBe('payment_method.card.card_number is required');
   });
 
   it('accepts what lenient clients send: no body on capture and cancel, null for a field not set, a filter by a time it was shown', async () => {

@@ -55,12 +55,10 @@ function fromFastify(e: FastifyError): UqpayHttpError | null {
   if (e.validation) {
     const first = e.validation[0];
     const where = e.validationContext ?? 'body';
-    const field =
-      (first?.params as { missingProperty?: string } | undefined)?.missingProperty ??
-      first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ??
-      '';
-    const message = field ? `${field} ${first?.message ?? 'is invalid'}` : `${where} ${first?.message ?? 'is invalid'}`;
-    return invalidRequest(message);
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const path = first?.instancePath?.replace(/^\//, '').replace(/\//g, '.') ?? '';
+    if (missing) return invalidRequest(`${path ? `${path}.` : ''}${missing} is required`);
+    return invalidRequest(`${path || where} ${first?.message ?? 'is invalid'}`);
   }
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
