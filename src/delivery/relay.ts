@@ -5,7 +5,7 @@
  * a row whose lease ran out (the process died mid-send) is claimed again, and
  * receivers dedupe by event id.
  */
-import type { Clock } from '../core/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import type { DeliveryAttemptTable, DeliveryTable, EventTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { deliveryPending } from '../store/sweep-conditions.ts';
@@ -42,7 +42,15 @@ export interface RelayLogger {
 
 export interface DeliveryRelayOptions {
   store: Store;
+  /** Platform time: when deliveries fall due and when tries happened. */
   clock: Clock;
+  /**
+   * Real time, for leases (default: the system clock). A lease guards a send
+   * in progress, which takes real seconds whatever the sandbox clock does: in
+   * platform time, advancing the clock on any node would expire the leases of
+   * sends still under way and send them twice.
+   */
+  leaseClock?: Clock;
   renderers: Record<string, WebhookRenderer>;
   logger?: RelayLogger;
   /** Deliveries claimed per tick (default 50). */
@@ -80,6 +88,7 @@ const silent: RelayLogger = { info() {}, warn() {}, error() {} };
 export class DeliveryRelay {
   private readonly store: Store;
   private readonly clock: Clock;
+  private readonly leaseClock: Clock;
   private readonly renderers: Record<string, WebhookRenderer>;
   private readonly log: RelayLogger;
   private readonly batchSize: number;
@@ -96,6 +105,7 @@ export class DeliveryRelay {
   constructor(opts: DeliveryRelayOptions) {
     this.store = opts.store;
     this.clock = opts.clock;
+    this.leaseClock = opts.leaseClock ?? systemClock;
     this.renderers = opts.renderers;
     this.log = opts.logger ?? silent;
     this.batchSize = opts.batchSize ?? 50;
@@ -195,14 +205,16 @@ export class DeliveryRelay {
   /** One unit: pick due, unleased rows and lease them. PostgreSQL skips rows another claimer has locked. */
   private async claim(): Promise<{ rows: Claimed[]; lease: number }> {
     const now = this.clock.now();
-    const lease = now + this.leaseMs;
+    const real = this.leaseClock.now();
+    const lease = real + this.leaseMs;
     const rows = await this.store.unit(async (tx) => {
       let due = tx
         .selectFrom('deliveries')
         .select('id')
         .where(deliveryPending)
         .where('next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        // Unleased, or the lease ran out; a lease further ahead than any this relay takes was taken in platform time (by an earlier version): out too.
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', real), eb('lease_until', '>', lease)]))
         .orderBy('next_attempt_at')
         .limit(this.batchSize);
       if (this.store.rowLocks) due = due.forUpdate().skipLocked();
@@ -274,14 +286,6 @@ export class DeliveryRelay {
           continue;
         }
         const attempts = d.attempts + 1;
-        tries.push({
-          delivery_id: d.id,
-          attempt: attempts,
-          status_code: o.statusCode,
-          error: o.error,
-          duration_ms: o.durationMs,
-          attempted_at: o.attemptedAt,
-        });
         const delay = o.retryDelaysMs[attempts - 1];
         const status = o.acknowledged ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
         const result = await mine
@@ -295,7 +299,12 @@ export class DeliveryRelay {
             updated_at: now,
           })
           .executeTakeFirst();
-        if (result.numUpdatedRows === 0n) this.log.warn({ delivery: d.id }, 'delivery lease expired during send');
+        if (result.numUpdatedRows === 0n) {
+          // Another sender took it over: its try is the one on record.
+          this.log.warn({ delivery: d.id }, 'delivery lease expired during send');
+          continue;
+        }
+        tries.push({ delivery_id: d.id, attempt: attempts, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt });
       }
       if (tries.length) await tx.insertInto('delivery_attempts').values(tries).execute();
     });

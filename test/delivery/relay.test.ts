@@ -297,16 +297,41 @@ describe('DeliveryRelay (SQLite)', () => {
     expect(d).toMatchObject({ status: 'skipped', attempts: 0, attempt_log: [] });
   });
 
-  it('picks up a delivery whose lease expired (the sender crashed mid-send)', async () => {
+  it('picks up a delivery whose lease expired in real time (the sender crashed mid-send), not when the sandbox clock jumps', async () => {
     const r = await receiver();
-    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: clock.now() + 60_000 });
-    const rl = relay();
+    let real = Date.now();
+    const leaseClock = { now: () => real };
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: real + 60_000 });
+    const rl = relay({ leaseClock });
     expect(await rl.tick()).toBe(0); // still leased by the "crashed" process
-    await clock.advance(61);
+    await clock.advance(3600); // platform time says nothing about a send in progress
+    expect(await rl.tick()).toBe(0);
+    real += 61_000;
     expect(await rl.tick()).toBe(1);
     expect(r.hits).toHaveLength(1);
     const [d] = await rl.deliveryLog(merchantId, eventId);
     expect(d).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('sends once when the sandbox clock jumps while another relay is mid-send', async () => {
+    const r = await receiver((_h, res) => setTimeout(() => res.end('ok'), 400));
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+    const sending = relay().tick();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await clock.advance(256);
+    expect(await relay().tick()).toBe(0); // another node: the delivery is still leased
+    expect(await sending).toBe(1);
+    expect(r.hits).toHaveLength(1);
+    const [d] = await relay().deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(d!.attempt_log).toHaveLength(1);
+  });
+
+  it('takes a lease that reaches further ahead than any it gives (taken in platform time by an earlier version) as expired', async () => {
+    const r = await receiver();
+    await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: Date.now() + 10 * 86_400_000 });
+    expect(await relay().tick()).toBe(1);
+    expect(r.hits).toHaveLength(1);
   });
 
   it('start() loops until stop()', async () => {
