@@ -77,8 +77,8 @@ export interface AuthenticationRequest {
 
 export interface ThreeDSServer {
   authenticate(req: AuthenticationRequest): Promise<AuthenticationDecision>;
-  /** Result data for a challenge that the shopper finished. */
-  challengeResult(challengeId: string, success: boolean): ThreeDSData;
+  /** Result data for a challenge that the shopper finished, for a card of `network` (visa, mastercard, ...). */
+  challengeResult(challengeId: string, success: boolean, network: string): ThreeDSData;
 }
 
 /** E-wallets the platform accepts; each provider dialect names them its own way. */

@@ -292,14 +292,15 @@ describe('SimThreeDSServer', () => {
     const visa = await auth(s, '4242424242424242', true);
     const mc = await auth(s, '5346930100108117', true);
     if (visa.kind !== 'challenge' || mc.kind !== 'challenge') throw new Error('expected challenges');
-    expect(s.challengeResult(visa.challengeId, true)).toMatchObject({ version: '2.2.0', eci: '05', status: 'Y' });
-    expect(s.challengeResult(visa.challengeId, false)).toMatchObject({ eci: '07', status: 'N' });
-    expect(s.challengeResult(mc.challengeId, true)).toMatchObject({ eci: '02', status: 'Y' });
-    expect(s.challengeResult(mc.challengeId, false)).toMatchObject({ eci: '00', status: 'N' });
-    const r = s.challengeResult(mc.challengeId, true);
+    expect(s.challengeResult(visa.challengeId, true, 'visa')).toMatchObject({ version: '2.2.0', eci: '05', status: 'Y' });
+    expect(s.challengeResult(visa.challengeId, false, 'visa')).toMatchObject({ eci: '07', status: 'N' });
+    expect(s.challengeResult(mc.challengeId, true, 'mastercard')).toMatchObject({ eci: '02', status: 'Y' });
+    expect(s.challengeResult(mc.challengeId, false, 'mastercard')).toMatchObject({ eci: '00', status: 'N' });
+    const r = s.challengeResult(mc.challengeId, true, 'mastercard');
     expect(r.cavv).toHaveLength(28);
-    expect(r.dsTransactionId).not.toBe(s.challengeResult(mc.challengeId, true).dsTransactionId);
-    expect(s.challengeResult('forgotten-after-restart', true)).toMatchObject({ eci: '05', status: 'Y' });
+    expect(r.dsTransactionId).not.toBe(s.challengeResult(mc.challengeId, true, 'mastercard').dsTransactionId);
+    // No state: a challenge this server never issued (another node's, or from before a restart) gets the same answers.
+    expect(server().challengeResult(mc.challengeId, true, 'mastercard')).toMatchObject({ eci: '02', status: 'Y' });
   });
 
   it('approves the challenge card end to end after a successful challenge', async () => {
@@ -307,9 +308,9 @@ describe('SimThreeDSServer', () => {
     const net = new SimCardNetwork();
     const d = await auth(s, '4000002500003155', false);
     if (d.kind !== 'challenge') throw new Error('expected a challenge');
-    const ok = await net.authorize(request('4000002500003155', { threeDS: s.challengeResult(d.challengeId, true) }));
+    const ok = await net.authorize(request('4000002500003155', { threeDS: s.challengeResult(d.challengeId, true, 'visa') }));
     expect(ok.outcome).toBe('approved');
-    const bad = await net.authorize(request('4000002500003155', { threeDS: s.challengeResult(d.challengeId, false) }));
+    const bad = await net.authorize(request('4000002500003155', { threeDS: s.challengeResult(d.challengeId, false, 'visa') }));
     expect(bad).toMatchObject({ outcome: 'declined', failureCode: 'authentication_failed' });
   });
 });

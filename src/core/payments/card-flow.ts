@@ -42,18 +42,19 @@ export class CardFlow {
   /** The shopper finished the challenge on the hosted page (or the sandbox API said how it went). */
   async completeChallenge(challengeId: string, success: boolean): Promise<IntentView> {
     const now = this.ctx.now;
-    const threeDS = this.ctx.deps.threeDS.challengeResult(challengeId, success);
     const step = await this.ctx.deps.store.unit(async (tx) => {
       const found = await tx.attemptByChallenge(challengeId);
       if (!found) throw DomainError.notFound('authentication', challengeId);
       const intent = await this.ctx.lockIntent(tx, found.merchantId, found.intentId);
       const attempt = await tx.attempt(found.merchantId, found.id);
+      // The 3DS server's answer for the challenge (no I/O: the result data for the card's network).
+      const threeDS = this.ctx.deps.threeDS.challengeResult(challengeId, success, networkOf(found));
       const t = machine.authenticated(intent, attempt!, success, { threeDS: threeDSData(threeDS) }, now);
       const sealed = await tx.vaultTake(found.id);
       const stored = await this.ctx.save(tx, t, null, now);
-      return { intent: stored, attempt: t.attempt!, sealed };
+      return { intent: stored, attempt: t.attempt!, sealed, threeDS };
     });
-    const { intent, attempt } = step;
+    const { intent, attempt, threeDS } = step;
     if (!success) return { intent, attempt };
     const settle = this.ctx.ownCopies(this.ctx.internal(intent.id), intent, attempt);
     if (!step.sealed) {

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AuthenticationDecision, AuthenticationRequest, ThreeDSData, ThreeDSServer } from '../../core/ports.ts';
-import type { CardNetworkName } from '../../core/payments/card.ts';
 import { defaultTestCard, testCardTable, type TestCard } from './test-cards.ts';
 
 export interface SimThreeDSServerOptions {
@@ -16,13 +15,13 @@ export interface SimThreeDSServerOptions {
  * - with `enforce`, the 'frictionless' test card authenticates without a
  *   challenge and every other card is challenged;
  * - otherwise the card is not enrolled.
- * Open challenges are remembered in memory; a challenge id it does not know
- * (after a restart) still gets a result, with Visa-style ECI values.
+ * It keeps no state: a challenge's result depends only on how the shopper
+ * finished it and the card's network, so any node answers it alike, also
+ * after a restart.
  */
 export class SimThreeDSServer implements ThreeDSServer {
   private readonly cards: ReadonlyMap<string, TestCard>;
   private readonly challengeUrl: (challengeId: string) => string;
-  private readonly challenges = new Map<string, CardNetworkName>();
 
   constructor(options: SimThreeDSServerOptions) {
     this.cards = testCardTable(options.cards);
@@ -36,18 +35,17 @@ export class SimThreeDSServer implements ThreeDSServer {
     }
     if (card.threeDS === 'challenge' || req.enforce) {
       const challengeId = randomBytes(24).toString('base64url'); // 192 bits, 32 url-safe characters
-      this.challenges.set(challengeId, card.network);
       return { kind: 'challenge', challengeId, acsUrl: this.challengeUrl(challengeId) };
     }
     return { kind: 'not_enrolled' };
   }
 
-  challengeResult(challengeId: string, success: boolean): ThreeDSData {
-    return threeDSData(this.challenges.get(challengeId) ?? 'visa', success);
+  challengeResult(_challengeId: string, success: boolean, network: string): ThreeDSData {
+    return threeDSData(network, success);
   }
 }
 
-function threeDSData(network: CardNetworkName, success: boolean): ThreeDSData {
+function threeDSData(network: string, success: boolean): ThreeDSData {
   const mastercard = network === 'mastercard';
   return {
     version: '2.2.0',
