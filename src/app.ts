@@ -54,6 +54,8 @@ export interface BuildOptions {
   /** Workers' polling intervals; tests shorten them. */
   relayIntervalMs?: number;
   sweepIntervalMs?: number;
+  /** How often work a crash left in flight is looked for (default 30 s). */
+  recoveryIntervalMs?: number;
   /** The card network (default: the simulator); tests wrap it to interleave other work with an authorization. */
   cardNetwork?: CardNetwork;
 }
@@ -158,10 +160,11 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       if (workersStarted) return;
       workersStarted = true;
       relay.start(opts.relayIntervalMs ?? 250);
-      guard('startup recovery', () => payments.recoverInFlight(0))();
+      // Only work in flight for over a minute: on a database shared with other nodes, what is younger may be theirs, still running.
+      guard('startup recovery', () => payments.recoverInFlight())();
       timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('pending settlement', () => payments.settlePending()), opts.sweepIntervalMs ?? 1000));
-      timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), 30_000));
+      timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), opts.recoveryIntervalMs ?? 30_000));
       timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
       // Another node on the same database may have moved the sandbox clock.
       if (sandbox) timers.push(setInterval(guard('clock sync', () => clock.sync()), opts.sweepIntervalMs ?? 1000));

@@ -74,7 +74,7 @@ export async function startPlatform(backend: Backend, opts: { dataDir?: string; 
     drop = db.drop;
   }
   const config = loadConfig({}, { dataDir, port: 0, host: '127.0.0.1', databaseUrl, logLevel: 'warn', mode: 'sandbox' });
-  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, cardNetwork: opts.cardNetwork });
+  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: 200, cardNetwork: opts.cardNetwork });
   const baseUrl = await platform.listen();
   return {
     platform,
