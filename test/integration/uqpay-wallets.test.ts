@@ -753,6 +753,8 @@ describeEachBackend('UQPAY wallet payments across a restart', (backend: Backend)
     tp = await startPlatform(backend, { dataDir: tp.dataDir, databaseUrl });
     merchant = new UqpayClient(tp.baseUrl, merchant.credentials);
     await merchant.authenticate();
+    // Recovery takes up work in flight for over a minute (younger work may be another node's).
+    await simPost(tp.baseUrl, '/clock/advance', { seconds: 61 });
 
     const settled = async (id: string) => {
       const deadline = Date.now() + 5000;
