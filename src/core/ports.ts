@@ -138,8 +138,12 @@ export type PaymentCodeResult =
 export interface Wallets {
   createOrder(req: WalletOrderRequest): Promise<WalletOrder>;
   chargePaymentCode(req: PaymentCodeRequest): Promise<PaymentCodeResult>;
-  /** The final answer for a pending payment-code charge, once the payer has finished (null: still pending). */
-  settle(reference: string, now: number): Promise<PaymentCodeResult | null>;
+  /**
+   * The final answer for a payment-code charge left pending, once the payer has finished (null or 'pending':
+   * not yet). `pending` is what the platform recorded of it (why, and since when), for a wallet that answers
+   * from that rather than from its own memory (another node's, or one from before a restart).
+   */
+  settle(reference: string, now: number, pending?: { reason: 'payer_confirming' | 'processing'; since: number }): Promise<PaymentCodeResult | null>;
   refund(reference: string, refundId: string, amount: Money): Promise<void>;
 }
 

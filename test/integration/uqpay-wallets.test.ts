@@ -765,7 +765,7 @@ describeEachBackend('UQPAY wallet payments across a restart', (backend: Backend)
       }
     };
     expect(await settled(qr)).toMatchObject({ intent_status: 'REQUIRES_PAYMENT_METHOD', latest_payment_attempt: { attempt_status: 'FAILED', failure_code: 'processing_error' } });
-    // The sandbox wallet forgot everything in the restart: it reports the charges as paid (docs/wallets.md).
+    // A charge whose answer the crash lost is taken as paid; a recorded pending one is paid once its delay has passed (docs/wallets.md).
     expect(await settled(code)).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '3' });
     expect(await settled(pending.body.payment_intent_id)).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '2' });
     expect((await merchant.get('/v2/payment/balances/SGD')).body.pending_balance).toBe('5');

@@ -82,7 +82,16 @@ describe('SimWallets payment codes', () => {
     expect(await sim.settle('PA-a', clock.now)).toMatchObject({ outcome: 'paid', wallet: 'alipaycn' });
   });
 
-  it('takes a pending charge it never saw (after a restart) as confirmed by the payer', async () => {
+  it('answers a pending charge it never saw (another node\'s) from the platform\'s record: pending until its delay has passed', async () => {
+    const { sim } = wallets();
+    const since = T0;
+    expect((await sim.settle('PA-elsewhere', since + 9_999, { reason: 'payer_confirming', since }))?.outcome).toBe('pending');
+    expect(await sim.settle('PA-elsewhere', since + 10_000, { reason: 'payer_confirming', since })).toMatchObject({ outcome: 'paid' });
+    expect((await sim.settle('PA-elsewhere-2', since + 4_999, { reason: 'processing', since }))?.outcome).toBe('pending');
+    expect(await sim.settle('PA-elsewhere-2', since + 5_000, { reason: 'processing', since })).toMatchObject({ outcome: 'paid' });
+  });
+
+  it('takes a charge it never saw and the platform has no pending record of (its answer was lost in a crash) as confirmed by the payer', async () => {
     const { sim } = wallets();
     expect(await sim.settle('PA-unknown', T0)).toMatchObject({ outcome: 'paid' });
   });

@@ -82,7 +82,9 @@ export class WalletFlow {
   /** Settles one pending wallet attempt if the wallet has an answer; true when it changed. */
   async settleWalletAttempt(attempt: PaymentAttempt): Promise<boolean> {
     if (attempt.status !== 'PENDING_AUTHORIZATION' || attempt.paymentMethod.type !== 'wallet') return false;
-    const result = await this.ctx.deps.wallets.settle(attempt.id, this.ctx.now);
+    const reason = attempt.wallet?.pendingReason;
+    // Pending since the attempt was last written (when the charge was found pending).
+    const result = await this.ctx.deps.wallets.settle(attempt.id, this.ctx.now, reason ? { reason, since: attempt.updatedAt } : undefined);
     if (!result || result.outcome === 'pending') return false;
     const intent = await this.ctx.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
     if (!intent || intent.status !== 'PENDING') return false;

@@ -5,8 +5,10 @@
  * pay page, where a person (or POST /sim/v1/wallet/scan) pays or declines as
  * the wallet app would. Customer-presented: the shopper's payment code decides
  * the outcome by its last four digits (PAYMENT_CODE_OUTCOMES), so tests can
- * ask for every case. State lives in memory; a pending charge this process
- * never saw (after a restart) is taken as confirmed by the payer.
+ * ask for every case. A pending charge settles as paid once its delay has
+ * passed since it was made, reckoned from the platform's record of it, so any
+ * node answers alike; one with no record of its pending state (its charge's
+ * answer was lost in a crash) is taken as confirmed by the payer.
  */
 import { randomUUID } from 'node:crypto';
 import { secureRandomBytes } from '../../core/ids.ts';
@@ -43,6 +45,11 @@ function sdkParams(wallet: WalletKind, token: string, shopper: Money, now: numbe
   return { orderStr: `sandbox_order=${token}&total_amount=${shopper.amount}&currency=${shopper.currency}`, tradeNO: token, nonce };
 }
 
+/** How long a pending charge of this kind takes to be confirmed (PAYMENT_CODE_OUTCOMES). */
+function confirmAfterMs(reason: 'payer_confirming' | 'processing'): number {
+  return (PAYMENT_CODE_OUTCOMES.find((o) => o.pendingReason === reason)?.confirmAfterSeconds ?? 0) * 1000;
+}
+
 interface PendingCharge {
   readyAt: number;
   walletKind: WalletKind;
@@ -70,9 +77,11 @@ export class SimWallets implements Wallets {
     return { outcome: 'pending', wallet: kind, reason: outcome.pendingReason! };
   }
 
-  async settle(reference: string, now: number): Promise<PaymentCodeResult | null> {
+  async settle(reference: string, now: number, pending?: { reason: 'payer_confirming' | 'processing'; since: number }): Promise<PaymentCodeResult | null> {
     const p = this.pending.get(reference);
-    if (p && now < p.readyAt) return { outcome: 'pending', wallet: p.walletKind, reason: p.reason };
+    const readyAt = p?.readyAt ?? (pending ? pending.since + confirmAfterMs(pending.reason) : undefined);
+    const reason = p?.reason ?? pending?.reason;
+    if (readyAt !== undefined && reason !== undefined && now < readyAt) return { outcome: 'pending', wallet: p?.walletKind ?? 'alipaycn', reason };
     this.pending.delete(reference);
     return { outcome: 'paid', wallet: p?.walletKind ?? 'alipaycn', walletTransactionId: randomUUID().replace(/-/g, '') };
   }
