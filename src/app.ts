@@ -28,6 +28,7 @@ import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
 import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
 import { clockOffsets } from './store/clock-repo.ts';
+import { takeIdNode } from './store/id-nodes.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
@@ -66,7 +67,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   const sandbox = config.mode === 'sandbox';
   const clock = new AdjustableClock(systemClock, sandbox ? clockOffsets(store) : undefined);
   await clock.sync();
-  const ids = new IdGenerator(undefined, () => clock.now());
+  // A node number of its own among the processes sharing the database, so their ids never collide.
+  const ids = new IdGenerator(await takeIdNode(store), () => clock.now());
   const merchants = new MerchantService(merchantRepository(store), {
     now: () => clock.now(),
     newId: () => ids.next('M'),

@@ -11,6 +11,7 @@ import { IdGenerator } from '../core/ids.ts';
 import { MerchantService, type IssuedCredentials } from '../core/merchants/merchants.ts';
 import { generateRsaKeyPair } from '../dialects/alphapay/signature.ts';
 import { merchantRepository } from '../store/merchants-repo.ts';
+import { takeIdNode } from '../store/id-nodes.ts';
 import { openStore, sqliteFile } from '../store/store.ts';
 
 const USAGE = `usage:
@@ -94,7 +95,7 @@ async function merchantCreate(args: string[]): Promise<number> {
   }
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
   try {
-    const ids = new IdGenerator();
+    const ids = new IdGenerator(await takeIdNode(store));
     const merchants = new MerchantService(merchantRepository(store), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair });
     const input = { name: values.name, webhookUrl: values['webhook-url'] ?? null };
     // A sub-merchant is reached through its parent's credentials (UQPAY x-on-behalf-of, QFPay mchid) or with its own.

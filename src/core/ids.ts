@@ -4,7 +4,8 @@ import { randomFillSync, randomInt } from 'node:crypto';
  * Snowflake ids in the providers' layout: 41 bits of milliseconds since
  * 2010-11-04T01:42:54.657Z, 10 bits of node, 12 bits of sequence, written as
  * a decimal after a prefix ("PI1933438751883661312"). Ids sort by creation
- * time and never collide between processes that drew different node numbers.
+ * time and never collide between processes with different node numbers (the
+ * platform takes its node number from the database, store/id-nodes.ts).
  */
 const EPOCH = 1288834974657n;
 

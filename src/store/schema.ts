@@ -168,6 +168,11 @@ export interface SandboxClockTable {
   offset_ms: number;
 }
 
+export interface IdNodeTable {
+  id: string; // 'ids': the one row
+  taken: number; // how many node numbers have been handed out
+}
+
 export interface Database {
   merchants: MerchantTable;
   payment_intents: PaymentIntentTable;
@@ -181,4 +186,5 @@ export interface Database {
   card_vault: CardVaultTable;
   merchant_references: MerchantReferenceTable;
   sandbox_clock: SandboxClockTable;
+  id_nodes: IdNodeTable;
 }
