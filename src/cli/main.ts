@@ -11,7 +11,7 @@ import { IdGenerator } from '../core/ids.ts';
 import { MerchantService, type IssuedCredentials } from '../core/merchants/merchants.ts';
 import { generateRsaKeyPair } from '../dialects/alphapay/signature.ts';
 import { merchantRepository } from '../store/merchants-repo.ts';
-import { takeIdNode } from '../store/id-nodes.ts';
+import { takeIdNode } from '../store/platform-counters.ts';
 import { openStore, sqliteFile } from '../store/store.ts';
 
 const USAGE = `usage:

@@ -5,7 +5,7 @@ import { randomFillSync, randomInt } from 'node:crypto';
  * 2010-11-04T01:42:54.657Z, 10 bits of node, 12 bits of sequence, written as
  * a decimal after a prefix ("PI1933438751883661312"). Ids sort by creation
  * time and never collide between processes with different node numbers (the
- * platform takes its node number from the database, store/id-nodes.ts).
+ * platform takes its node number from the database, store/platform-counters.ts).
  */
 const EPOCH = 1288834974657n;
 

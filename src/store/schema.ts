@@ -163,14 +163,9 @@ export interface CardVaultTable {
   expires_at: number;
 }
 
-export interface SandboxClockTable {
-  id: string; // 'platform': the one row
-  offset_ms: number;
-}
-
-export interface IdNodeTable {
-  id: string; // 'ids': the one row
-  taken: number; // how many node numbers have been handed out
+export interface PlatformCounterTable {
+  name: string; // sandbox_clock_offset_ms, id_nodes_taken
+  value: number;
 }
 
 export interface Database {
@@ -185,6 +180,5 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   card_vault: CardVaultTable;
   merchant_references: MerchantReferenceTable;
-  sandbox_clock: SandboxClockTable;
-  id_nodes: IdNodeTable;
+  platform_counters: PlatformCounterTable;
 }

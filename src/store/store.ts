@@ -6,8 +6,7 @@ import * as m002 from './migrations/002_wallets.ts';
 import * as m003 from './migrations/003_idempotency_subject.ts';
 import * as m004 from './migrations/004_intent_version.ts';
 import * as m005 from './migrations/005_sweep_indexes.ts';
-import * as m006 from './migrations/006_sandbox_clock.ts';
-import * as m007 from './migrations/007_id_nodes.ts';
+import * as m006 from './migrations/006_platform_counters.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -34,8 +33,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName): Pr
   '003_idempotency_subject': m003,
   '004_intent_version': m004,
   '005_sweep_indexes': m005,
-  '006_sandbox_clock': m006,
-  '007_id_nodes': m007,
+  '006_platform_counters': m006,
 };
 
 /** Brings the schema up to the latest migration, or up to `target` (tests start from an older schema). */

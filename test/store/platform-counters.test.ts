@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IdGenerator } from '../../src/core/ids.ts';
-import { takeIdNode } from '../../src/store/id-nodes.ts';
+import { takeIdNode } from '../../src/store/platform-counters.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { createPgDatabase, describeEachBackend } from '../support/platform.ts';
 
@@ -33,7 +33,7 @@ describeEachBackend('id generator node numbers', (backend) => {
   it('hands out each number once, in turn, and wraps after 1023', async () => {
     const taken = await Promise.all(Array.from({ length: 8 }, (_, i) => takeIdNode(stores[i % stores.length]!)));
     expect([...taken].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    await stores[0]!.unit((tx) => tx.updateTable('id_nodes').set({ taken: 1023 }).execute());
+    await stores[0]!.unit((tx) => tx.updateTable('platform_counters').set({ value: 1023 }).where('name', '=', 'id_nodes_taken').execute());
     expect(await takeIdNode(stores[0]!)).toBe(1023);
     expect(await takeIdNode(stores[0]!)).toBe(0);
   });
