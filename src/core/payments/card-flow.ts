@@ -95,10 +95,7 @@ export class CardFlow {
     const result = await this.ctx.deps.cardNetwork.lookup(attempt.id);
     // Not seen yet (its authorization may be on its way right now) or still pending: nothing to apply.
     if (!result || result.outcome === 'pending') return false;
-    const intent = await this.ctx.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
-    if (!intent || intent.status !== 'PENDING' || intent.latestAttemptId !== attempt.id) return false;
-    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt);
-    return this.ctx.applied(() => this.applyAuthorization(settle, null, result));
+    return this.ctx.applyLateAnswer(attempt, (settle) => this.applyAuthorization(settle, null, result));
   }
 
   private authorize(intent: PaymentIntent, attempt: PaymentAttempt, card: CardDetails, threeDS?: ThreeDSData): Promise<AuthorizationResult> {

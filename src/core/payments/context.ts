@@ -112,6 +112,17 @@ export class PaymentsContext {
     };
   }
 
+  /**
+   * Applies an answer from outside that came after its request was over (a
+   * slow issuer, a payer who finished confirming): on the stored rows, if the
+   * intent still waits on this attempt. True when it was applied.
+   */
+  async applyLateAnswer(attempt: PaymentAttempt, apply: (settle: Settle) => Promise<IntentView>): Promise<boolean> {
+    const intent = await this.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
+    if (!intent || intent.status !== 'PENDING' || intent.latestAttemptId !== attempt.id) return false;
+    return this.applied(() => apply(this.storedRows(this.internal(intent.id), intent, attempt)));
+  }
+
   /** Settles a step on the stored rows of `intent` and `attempt`, read under lock in the step's unit. */
   storedRows(units: Units, intent: PaymentIntent, attempt: PaymentAttempt): Settle {
     const { merchantId } = intent;

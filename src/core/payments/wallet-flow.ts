@@ -86,10 +86,7 @@ export class WalletFlow {
     // Pending since the attempt was last written (when the charge was found pending).
     const result = await this.ctx.deps.wallets.settle(attempt.id, this.ctx.now, reason ? { reason, since: attempt.updatedAt } : undefined);
     if (!result || result.outcome === 'pending') return false;
-    const intent = await this.ctx.deps.store.reads.intent(attempt.merchantId, attempt.intentId);
-    if (!intent || intent.status !== 'PENDING') return false;
-    const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt);
-    return this.ctx.applied(() => this.applyWalletCharge(settle, result, attempt.wallet!));
+    return this.ctx.applyLateAnswer(attempt, (settle) => this.applyWalletCharge(settle, result, attempt.wallet!));
   }
 
   /**
