@@ -129,10 +129,13 @@ export interface PaymentCodeRequest {
   shopperAmount: Money;
 }
 
+/** Why a payment-code charge is still open: the payer is entering a password, or the wallet is processing. */
+export type PendingReason = 'payer_confirming' | 'processing';
+
 export type PaymentCodeResult =
   | { outcome: 'paid'; wallet: WalletKind; walletTransactionId: string }
   /** The payer is still confirming (entering a password): settled later; ask again with `settle`. */
-  | { outcome: 'pending'; wallet: WalletKind; reason: 'payer_confirming' | 'processing' }
+  | { outcome: 'pending'; wallet: WalletKind; reason: PendingReason }
   | { outcome: 'declined'; failureCode: 'insufficient_balance' | 'invalid_payment_code' | 'payment_code_expired' | 'processing_error' };
 
 export interface Wallets {
@@ -143,7 +146,7 @@ export interface Wallets {
    * not yet). `pending` is what the platform recorded of it (why, and since when), for a wallet that answers
    * from that rather than from its own memory (another node's, or one from before a restart).
    */
-  settle(reference: string, now: number, pending?: { reason: 'payer_confirming' | 'processing'; since: number }): Promise<PaymentCodeResult | null>;
+  settle(reference: string, now: number, pending?: { reason: PendingReason; since: number }): Promise<PaymentCodeResult | null>;
   refund(reference: string, refundId: string, amount: Money): Promise<void>;
 }
 

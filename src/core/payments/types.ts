@@ -1,5 +1,5 @@
 /** The acquiring domain: a PaymentIntent is paid by PaymentAttempts; captured money can be refunded. */
-import type { WalletFlow, WalletKind } from '../ports.ts';
+import type { PendingReason, WalletFlow, WalletKind } from '../ports.ts';
 
 export const INTENT_STATUSES = [
   'REQUIRES_PAYMENT_METHOD',
@@ -86,7 +86,7 @@ export interface WalletCharge {
   /** Merchant-presented flows: when the QR / pay page stops working. */
   expiresAt?: number;
   /** A payment-code charge still open: why (the payer is entering a password, or the wallet is processing). */
-  pendingReason?: 'payer_confirming' | 'processing';
+  pendingReason?: PendingReason;
 }
 
 export interface ThreeDSAuthentication {

@@ -13,14 +13,14 @@
 import { randomUUID } from 'node:crypto';
 import { secureRandomBytes } from '../../core/ids.ts';
 import type { Money } from '../../core/money.ts';
-import type { PaymentCodeRequest, PaymentCodeResult, WalletKind, WalletOrder, WalletOrderRequest, Wallets } from '../../core/ports.ts';
+import type { PaymentCodeRequest, PaymentCodeResult, PendingReason, WalletKind, WalletOrder, WalletOrderRequest, Wallets } from '../../core/ports.ts';
 
 export interface PaymentCodeOutcome {
   suffix: string;
   result: 'paid' | 'pending' | 'declined';
   /** Pending: seconds of platform time until the payer has confirmed. */
   confirmAfterSeconds?: number;
-  pendingReason?: 'payer_confirming' | 'processing';
+  pendingReason?: PendingReason;
   failureCode?: 'insufficient_balance' | 'invalid_payment_code' | 'payment_code_expired' | 'processing_error';
   description: string;
 }
@@ -46,14 +46,14 @@ function sdkParams(wallet: WalletKind, token: string, shopper: Money, now: numbe
 }
 
 /** How long a pending charge of this kind takes to be confirmed (PAYMENT_CODE_OUTCOMES). */
-function confirmAfterMs(reason: 'payer_confirming' | 'processing'): number {
+function confirmAfterMs(reason: PendingReason): number {
   return (PAYMENT_CODE_OUTCOMES.find((o) => o.pendingReason === reason)?.confirmAfterSeconds ?? 0) * 1000;
 }
 
 interface PendingCharge {
   readyAt: number;
   walletKind: WalletKind;
-  reason: 'payer_confirming' | 'processing';
+  reason: PendingReason;
 }
 
 export class SimWallets implements Wallets {
@@ -77,7 +77,7 @@ export class SimWallets implements Wallets {
     return { outcome: 'pending', wallet: kind, reason: outcome.pendingReason! };
   }
 
-  async settle(reference: string, now: number, pending?: { reason: 'payer_confirming' | 'processing'; since: number }): Promise<PaymentCodeResult | null> {
+  async settle(reference: string, now: number, pending?: { reason: PendingReason; since: number }): Promise<PaymentCodeResult | null> {
     const p = this.pending.get(reference);
     const readyAt = p?.readyAt ?? (pending ? pending.since + confirmAfterMs(pending.reason) : undefined);
     const reason = p?.reason ?? pending?.reason;
