@@ -75,13 +75,15 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
 
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
+  /** A wallet order's hosted pay page, as shoppers reach it. */
+  const walletPageUrl = (token: string) => `${baseUrl}${WALLET_PAY_PATH}/${token}`;
   const payments = new PaymentsService({
     store: paymentsStore(store),
     clock,
     ids,
     cardNetwork: opts.cardNetwork ?? new SimCardNetwork({ now: () => clock.now() }),
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
-    wallets: new SimWallets({ payUrl: (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`, now: () => clock.now() }),
+    wallets: new SimWallets({ payUrl: walletPageUrl, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),
     vault: new SecretBox(config.encryptionKey),
     fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
@@ -125,7 +127,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments);
-    await walletPayPages(web, payments, () => clock.now(), (token) => `${baseUrl}${WALLET_PAY_PATH}/${token}`);
+    await walletPayPages(web, payments, () => clock.now(), walletPageUrl);
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 
