@@ -22,6 +22,7 @@ import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
 import { DeliveryRelay } from './delivery/relay.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
+import { PlatformMetrics } from './http/metrics.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
 import { SimFxRates } from './network/sim/fx-rates.ts';
 import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
@@ -96,10 +97,13 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
   });
+  const metrics = new PlatformMetrics(store);
+  metrics.register(http);
   const webhookSecrets = new Map<string, string | null>();
   const relay = new DeliveryRelay({
     store,
     clock,
+    observer: metrics,
     renderers: {
       uqpay: new UqpayWebhookRenderer(async (merchantId) => {
         if (!webhookSecrets.has(merchantId)) webhookSecrets.set(merchantId, (await merchants.byId(merchantId))?.uqpay.webhookSecret ?? null);

@@ -33,6 +33,12 @@ export interface WebhookRenderer {
   readonly retryDelaysMs: readonly number[];
 }
 
+/** Told each try's outcome once it is on record (metrics). */
+export interface DeliveryObserver {
+  /** `lagMs`: from the event being recorded to the receiver's acknowledgement, in platform time (acknowledged tries only). */
+  delivered(dialect: string, outcome: 'acknowledged' | 'retrying' | 'failed' | 'skipped', lagMs?: number): void;
+}
+
 type LogFn = (obj: unknown, msg?: string) => void;
 export interface RelayLogger {
   info: LogFn;
@@ -60,6 +66,8 @@ export interface DeliveryRelayOptions {
   /** Per request, including reading the answer (default 10 s). */
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
+  /** Told each try's outcome (metrics). */
+  observer?: DeliveryObserver;
 }
 
 export type DeliveryAttemptRecord = Omit<DeliveryAttemptTable, 'id' | 'delivery_id'>;
@@ -77,6 +85,8 @@ type Outcome =
       statusCode: number | null;
       error: string | null;
       acknowledged: boolean;
+      /** Event recorded to acknowledged, platform time (acknowledged tries). */
+      lagMs: number | undefined;
       retryDelaysMs: readonly number[];
     }
   | { kind: 'skipped' }
@@ -95,6 +105,7 @@ export class DeliveryRelay {
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
   private readonly fetch: typeof fetch;
+  private readonly observer: DeliveryObserver | undefined;
 
   /** Ticks of this instance run one after another, whoever calls them (loop, drain, tests). */
   private chain: Promise<unknown> = Promise.resolve();
@@ -112,6 +123,7 @@ export class DeliveryRelay {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.leaseMs = opts.leaseMs ?? Math.ceil(this.batchSize / CONCURRENCY) * this.timeoutMs + 30_000;
     this.fetch = opts.fetchImpl ?? fetch;
+    this.observer = opts.observer;
   }
 
   /** Sends the deliveries due now (one batch); returns how many were attempted. */
@@ -269,13 +281,16 @@ export class DeliveryRelay {
     }
     const durationMs = Math.round(performance.now() - started);
     if (!acknowledged) this.log.warn({ delivery: d.id, attempt: d.attempts + 1, error }, 'webhook not acknowledged');
-    return { kind: 'sent', attemptedAt, durationMs, statusCode, error, acknowledged, retryDelaysMs: renderer.retryDelaysMs };
+    const lagMs = acknowledged ? this.clock.now() - event.created_at : undefined;
+    return { kind: 'sent', attemptedAt, durationMs, statusCode, error, acknowledged, lagMs, retryDelaysMs: renderer.retryDelaysMs };
   }
 
   /** One unit per batch: an attempt row per try, and each delivery's new state. Rows whose lease was lost are left alone. */
   private async record(rows: Claimed[], outcomes: Outcome[], lease: number): Promise<void> {
     const now = this.clock.now();
+    const reports: Array<Parameters<DeliveryObserver['delivered']>> = [];
     await this.store.unit(async (tx) => {
+      reports.length = 0;
       const tries: Array<Omit<DeliveryAttemptTable, 'id'>> = [];
       for (const [i, d] of rows.entries()) {
         const o = outcomes[i]!;
@@ -283,6 +298,7 @@ export class DeliveryRelay {
         const mine = tx.updateTable('deliveries').where('id', '=', d.id).where('lease_until', '=', lease);
         if (o.kind === 'skipped') {
           await mine.set({ status: 'skipped', lease_until: null, updated_at: now }).execute();
+          reports.push([d.dialect, 'skipped']);
           continue;
         }
         const attempts = d.attempts + 1;
@@ -304,10 +320,13 @@ export class DeliveryRelay {
           this.log.warn({ delivery: d.id }, 'delivery lease expired during send');
           continue;
         }
+        reports.push([d.dialect, status === 'succeeded' ? 'acknowledged' : status === 'failed' ? 'failed' : 'retrying', o.lagMs]);
         tries.push({ delivery_id: d.id, attempt: attempts, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt });
       }
       if (tries.length) await tx.insertInto('delivery_attempts').values(tries).execute();
     });
+    // Counted once committed: these are the tries on record.
+    for (const r of reports) this.observer?.delivered(...r);
   }
 }
 

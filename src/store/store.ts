@@ -24,6 +24,8 @@ export interface Store {
   readonly read: Db;
   /** Kysely `forUpdate` where the database has row locks (PostgreSQL); SQLite's single writer already serializes units. */
   readonly rowLocks: boolean;
+  /** Units waiting (for a pool connection, or for their group commit) and connections open, for /metrics. */
+  stats(): { waiting: number; connections: number };
   close(): Promise<void>;
 }
 

@@ -68,6 +68,7 @@ export async function openPostgresStore(url: string, poolSize = 16): Promise<Sto
     read: db,
     rowLocks: true,
     unit: (fn) => db.transaction().execute(fn),
+    stats: () => ({ waiting: pool.waitingCount, connections: pool.totalCount }),
     close: () => {
       closing = true;
       return db.destroy();

@@ -212,6 +212,11 @@ class GroupCommitter {
   }
 
   /** Refuses new units and resolves once the ones submitted have run and committed (WalSyncer.close waits for the disk). */
+  /** Units submitted and not yet run. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.queue.length || this.scheduled) await new Promise((resolve) => setImmediate(resolve));
@@ -462,6 +467,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     read: readDb,
     rowLocks: false,
     unit: (fn) => committer.submit(fn),
+    stats: () => ({ waiting: committer.waiting, connections: 1 }),
     async close() {
       await committer.close();
       await syncer.close();
