@@ -1,21 +1,35 @@
 /**
  * `npm run bench`: load-tests a real polypay process, started the way a user
- * starts it, on SQLite and (when a server answers) on PostgreSQL.
+ * starts it, on SQLite and (when a server answers) on PostgreSQL, beside an
+ * in-memory peer (stripe-stateful-mock) measured in the same run.
  *
  * For each backend: start `node bin/polypay.js start` on a free port with a
- * fresh data dir (and a fresh database), create a merchant with the CLI, get a
- * UQPAY token, then run autocannon against 127.0.0.1:
+ * fresh data dir (and a fresh database), create two merchants with the CLI
+ * (one with no webhook URL, one whose webhook URL is a receiver the bench
+ * runs, answering 200 at once), get their UQPAY tokens, then run autocannon
+ * against 127.0.0.1:
  *   minimal  POST /sim/v1/echo                      (JSON parse + reply, no storage)
+ *   peer     POST /v1/charges on stripe-stateful-mock (in memory, no durability)
  *   payment  POST /api/v2/payment_intents/create    (seed 000: card payment, committed)
  *   qfpay    POST /trade/v1/payment                  (QFPay MPM Alipay QR order, signed form, committed)
- * and print requests/s, p50/p99 latency, non-2xx counts and each route / minimal.
+ * each polypay route twice, for the merchant without and with webhooks. Every
+ * load runs BENCH_ROUNDS times, the loads alternating within each round, and
+ * the report gives each one's median: requests/s, p50/p99 latency, the event
+ * loop's CPU per request, polypay/peer and route/minimal; for runs with
+ * webhooks, the webhook lag during the load (event recorded to receiver
+ * acknowledged: p50, p99, and the bucket holding the slowest) and the backlog
+ * left when the load stops, with how long it took to empty, all read from the
+ * server's GET /metrics; and the server's resident memory after all the
+ * payments.
  *
  * Environment:
  *   BENCH_DURATION     seconds per measured run (default 10)
  *   BENCH_WARMUP       seconds of unmeasured load before each run (default 2; 0 turns it off)
+ *   BENCH_ROUNDS       how many times each load runs; the report takes medians (default 3)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_PG_URL       PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/test)
  *   BENCH_ONLY         sqlite | postgres: run one backend only
+ *   BENCH_ROUTES       comma list of loads to run (default all: peer,minimal,payment,qfpay,...)
  *   BENCH_NODE_ARGS    extra node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   BENCH_JSON         write the results as JSON to this file as well
  *
@@ -26,6 +40,7 @@ import autocannon, { type Request, type Result } from 'autocannon';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +64,8 @@ const num = (name: string, fallback: number): number => {
 const DURATION = Math.max(1, Math.round(num('BENCH_DURATION', 10)));
 const WARMUP = Math.round(num('BENCH_WARMUP', 2));
 const CONNECTIONS = Math.max(1, Math.round(num('BENCH_CONNECTIONS', 50)));
+const ROUNDS = Math.max(1, Math.round(num('BENCH_ROUNDS', 3)));
+const ROUTES = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(',').map((r) => r.trim())) : null;
 const PG_ADMIN_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const ONLY = process.env.BENCH_ONLY;
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
@@ -119,10 +136,9 @@ function serverEnv(port: number, dataDir: string, databaseUrl: string | undefine
   return env;
 }
 
-async function startServer(dataDir: string, databaseUrl: string | undefined): Promise<Server> {
-  const port = await freePort();
-  const env = serverEnv(port, dataDir, databaseUrl);
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, BIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns `node argv...` and waits until `ready(baseUrl)` holds (30 s at most). */
+async function startProcess(name: string, argv: string[], env: NodeJS.ProcessEnv, port: number, ready: (baseUrl: string) => Promise<boolean>): Promise<Omit<Server, 'database'>> {
+  const child: ChildProcess = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (chunk: Buffer) => {
     out += chunk.toString('utf8');
@@ -146,19 +162,40 @@ async function startServer(dataDir: string, databaseUrl: string | undefined): Pr
   const baseUrl = `http://${HOST}:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (!running) throw new Error(`server exited before it was healthy:\n${out}`);
+    if (!running) throw new Error(`${name} exited before it was ready:\n${out}`);
     try {
-      const r = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (r.status === 200) break;
+      if (await ready(baseUrl)) break;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`server not healthy after 30 s:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`${name} not ready after 30 s:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const database = databaseUrl ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : null;
-  return { baseUrl, pid: child.pid!, database, env, output: () => out, stop };
+  return { baseUrl, pid: child.pid!, env, output: () => out, stop };
 }
+
+async function startServer(dataDir: string, databaseUrl: string | undefined): Promise<Server> {
+  const port = await freePort();
+  const proc = await startProcess('polypay', [...NODE_ARGS, BIN, 'start'], serverEnv(port, dataDir, databaseUrl), port, async (baseUrl) => {
+    const r = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return r.status === 200;
+  });
+  const database = databaseUrl ? decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) : null;
+  return { ...proc, database };
+}
+
+/** The in-memory peer: stripe-stateful-mock, as its own process (its `autostart` entry, quiet). */
+async function startPeer(): Promise<Server> {
+  const port = await freePort();
+  const entry = path.join(ROOT, 'node_modules', 'stripe-stateful-mock', 'dist', 'autostart.js');
+  const proc = await startProcess('stripe-stateful-mock', [entry], { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, port, async (baseUrl) => {
+    const r = await fetch(`${baseUrl}/v1/charges/none`, { headers: { authorization: `Bearer ${PEER_KEY}` }, signal: AbortSignal.timeout(1000) });
+    return r.status > 0;
+  });
+  return { ...proc, database: null };
+}
+
+const PEER_KEY = 'sk_test_polypaybench';
 
 interface BenchMerchant {
   clientId: string;
@@ -167,9 +204,10 @@ interface BenchMerchant {
   clientKey: string;
 }
 
-function createMerchant(env: NodeJS.ProcessEnv): Promise<BenchMerchant> {
+function createMerchant(env: NodeJS.ProcessEnv, webhookUrl?: string): Promise<BenchMerchant> {
+  const args = [BIN, 'merchant', 'create', '--name', webhookUrl ? 'bench (webhooks)' : 'bench', '--json', ...(webhookUrl ? ['--webhook-url', webhookUrl] : [])];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, 'merchant', 'create', '--name', 'bench', '--json'], { cwd: ROOT, env, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: ROOT, env, timeout: 30_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`merchant create failed: ${err.message}\n${stderr}`));
       try {
         const created = JSON.parse(stdout.trim().split('\n').pop()!) as {
@@ -286,8 +324,7 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 // ---- load -------------------------------------------------------------------------------------
 
-interface RouteResult {
-  route: string;
+interface Run {
   requestsPerSec: number;
   p50: number;
   p99: number;
@@ -300,13 +337,32 @@ interface RouteResult {
   sample: string | null;
   /** Cores used during the measured run (Linux only). */
   cpu: CpuUse | null;
+  /** Runs for a merchant with a webhook URL. */
+  webhooks: WebhookFigures | null;
+}
+
+interface WebhookFigures {
+  /** Acknowledged during the measured run, and their lag (s) from the server's histogram. */
+  delivered: number;
+  lagP50: number | null;
+  lagP99: number | null;
+  /** Upper bound of the bucket holding the slowest (s). */
+  lagMaxBound: number | null;
+  /** Deliveries still to be made when the load stopped, and the seconds until none were. */
+  backlogAtEnd: number;
+  drainSeconds: number;
 }
 
 interface Load {
+  /** Short name (BENCH_ROUTES). */
+  name: string;
   route: string;
+  target: Server;
   request: Request;
   /** True when the 2xx body is right. */
   check: (body: string) => boolean;
+  /** The server whose webhook figures to read, for loads of a merchant with webhooks. */
+  webhooksOf?: Server;
 }
 
 /**
@@ -315,19 +371,22 @@ interface Load {
  * 50k non-2xx answers.
  */
 async function probedLoad(
-  baseUrl: string,
+  target: Server,
+  name: string,
   route: string,
   path: string,
   make: (id: string) => { headers: Record<string, string>; body: string },
   check: (body: string) => boolean,
 ): Promise<Load> {
   const probe = make('probe');
-  const reply = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: probe.headers, body: probe.body });
+  const reply = await fetch(`${target.baseUrl}${path}`, { method: 'POST', headers: probe.headers, body: probe.body });
   const text = await reply.text();
   if (reply.status !== 200 || !check(text)) throw new Error(`probe of ${route} failed: ${reply.status} ${text.slice(0, 500)}`);
   let n = 0;
   return {
+    name,
     route,
+    target,
     request: {
       method: 'POST',
       path,
@@ -339,7 +398,7 @@ async function probedLoad(
   };
 }
 
-function runAutocannon(url: string, duration: number, load: Load): Promise<Omit<RouteResult, 'cpu'>> {
+function runAutocannon(duration: number, load: Load): Promise<Omit<Run, 'cpu' | 'webhooks'>> {
   let unexpected = 0;
   let sample: string | null = null;
   const request: Request = {
@@ -351,10 +410,9 @@ function runAutocannon(url: string, duration: number, load: Load): Promise<Omit<
     },
   };
   return new Promise((resolve, reject) => {
-    autocannon({ url, requests: [request], connections: CONNECTIONS, duration, timeout: 10 }, (err, r: Result) => {
+    autocannon({ url: load.target.baseUrl, requests: [request], connections: CONNECTIONS, duration, timeout: 10 }, (err, r: Result) => {
       if (err) return reject(err);
       resolve({
-        route: load.route,
         requestsPerSec: r.requests.mean,
         p50: r.latency.p50,
         p99: r.latency.p99,
@@ -369,23 +427,115 @@ function runAutocannon(url: string, duration: number, load: Load): Promise<Omit<
   });
 }
 
-async function measure(server: Server, load: Load): Promise<RouteResult> {
-  if (WARMUP > 0) await runAutocannon(server.baseUrl, WARMUP, load);
-  const before = cpuSample(server.pid, server.database);
-  const result = await runAutocannon(server.baseUrl, DURATION, load);
-  return { ...result, cpu: cpuUse(before, cpuSample(server.pid, server.database)) };
+// ---- webhooks: the receiver, and the server's own figures from GET /metrics --------------------
+
+/** A merchant's webhook endpoint in the bench process: 200 `SUCCESS` at once (UQPAY takes any 2xx, QFPay wants SUCCESS). */
+async function startReceiver(): Promise<{ url: string; received: () => number }> {
+  let received = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.end('SUCCESS');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://${HOST}:${(server.address() as net.AddressInfo).port}/webhooks`, received: () => received };
 }
 
-const invalid = (r: RouteResult) => r.non2xx + r.errors + r.timeouts + r.unexpected > 0;
-
-interface BackendResult {
-  backend: string;
-  minimal: RouteResult;
-  payment: RouteResult;
-  ratio: number;
-  qfpay: RouteResult;
-  qfpayRatio: number;
+interface Scrape {
+  backlog: number;
+  /** polypay_webhook_lag_seconds buckets summed over dialects: upper bound -> cumulative count. */
+  lag: Map<number, number>;
+  rssBytes: number;
 }
+
+async function scrape(server: Server): Promise<Scrape> {
+  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  const lag = new Map<number, number>();
+  let backlog = 0;
+  let rssBytes = 0;
+  for (const line of text.split('\n')) {
+    const bucket = /^polypay_webhook_lag_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/.exec(line);
+    if (bucket) {
+      const le = bucket[1] === '+Inf' ? Infinity : Number(bucket[1]);
+      lag.set(le, (lag.get(le) ?? 0) + Number(bucket[2]));
+    } else if (line.startsWith('polypay_outbox_backlog ')) backlog = Number(line.split(' ')[1]);
+    else if (line.startsWith('polypay_process_resident_memory_bytes ')) rssBytes = Number(line.split(' ')[1]);
+  }
+  return { backlog, lag, rssBytes };
+}
+
+/** A quantile of the lag observed between two scrapes, interpolated within its bucket as Prometheus' histogram_quantile does. */
+function lagQuantile(before: Scrape, after: Scrape, q: number): number | null {
+  const bounds = [...after.lag.keys()].sort((a, b) => a - b);
+  const count = (le: number) => (after.lag.get(le) ?? 0) - (before.lag.get(le) ?? 0);
+  const total = count(Infinity);
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const le of bounds) {
+    const c = count(le);
+    if (c >= rank) {
+      if (le === Infinity) return lower;
+      return lower + ((le - lower) * (rank - below)) / Math.max(1, c - below);
+    }
+    lower = le;
+    below = c;
+  }
+  return null;
+}
+
+function lagMaxBound(before: Scrape, after: Scrape): number | null {
+  const bounds = [...after.lag.keys()].sort((a, b) => a - b);
+  const count = (le: number) => (after.lag.get(le) ?? 0) - (before.lag.get(le) ?? 0);
+  const total = count(Infinity);
+  if (total <= 0) return null;
+  return bounds.find((le) => count(le) >= total) ?? null;
+}
+
+/** Waits until the server has no deliveries left to make; returns the seconds it took (capped at 60). */
+async function drain(server: Server): Promise<{ backlogAtEnd: number; drainSeconds: number }> {
+  const started = performance.now();
+  const backlogAtEnd = (await scrape(server)).backlog;
+  let backlog = backlogAtEnd;
+  while (backlog > 0 && performance.now() - started < 60_000) {
+    await new Promise((r) => setTimeout(r, 100));
+    backlog = (await scrape(server)).backlog;
+  }
+  return { backlogAtEnd, drainSeconds: (performance.now() - started) / 1000 };
+}
+
+async function measure(load: Load): Promise<Run> {
+  const hooked = load.webhooksOf;
+  if (WARMUP > 0) {
+    await runAutocannon(WARMUP, load);
+    if (hooked) await drain(hooked); // the warm-up's webhooks are not this run's
+  }
+  const lagBefore = hooked ? await scrape(hooked) : null;
+  const before = cpuSample(load.target.pid, load.target.database);
+  const result = await runAutocannon(DURATION, load);
+  const cpu = cpuUse(before, cpuSample(load.target.pid, load.target.database));
+  let webhooks: WebhookFigures | null = null;
+  if (hooked && lagBefore) {
+    const lagAfter = await scrape(hooked);
+    const { backlogAtEnd, drainSeconds } = await drain(hooked);
+    webhooks = {
+      delivered: (lagAfter.lag.get(Infinity) ?? 0) - (lagBefore.lag.get(Infinity) ?? 0),
+      lagP50: lagQuantile(lagBefore, lagAfter, 0.5),
+      lagP99: lagQuantile(lagBefore, lagAfter, 0.99),
+      lagMaxBound: lagMaxBound(lagBefore, lagAfter),
+      backlogAtEnd,
+      drainSeconds,
+    };
+  }
+  return { ...result, cpu, webhooks };
+}
+
+const invalid = (r: Run) => r.non2xx + r.errors + r.timeouts + r.unexpected > 0;
 
 /** A QFPay MPM order (Alipay QR, 800101) as a form body with its X-QF-SIGN, as QFPay's clients send it. */
 function qfpayRequest(appCode: string, clientKey: string, outTradeNo: string): { headers: Record<string, string>; body: string } {
@@ -403,38 +553,68 @@ function qfpayRequest(appCode: string, clientKey: string, outTradeNo: string): {
   };
 }
 
-async function benchBackend(backend: 'sqlite' | 'postgres'): Promise<BackendResult> {
+// ---- one backend --------------------------------------------------------------------------------
+
+interface LoadResult {
+  name: string;
+  route: string;
+  webhooks: boolean;
+  runs: Run[];
+}
+
+interface BackendResult {
+  backend: string;
+  loads: LoadResult[];
+  /** Payments and orders the server took, and its resident memory after them. */
+  committed: number;
+  rssBytes: number;
+}
+
+/** The loads of one backend, for merchants without and with webhooks. */
+async function backendLoads(server: Server, peer: Server, receiverUrl: string): Promise<Load[]> {
+  const runId = randomBytes(4).toString('hex');
+  const template = bodyTemplate();
+  const minimal: Load = {
+    name: 'minimal',
+    route: 'POST /sim/v1/echo',
+    target: server,
+    request: { method: 'POST', path: '/sim/v1/echo', headers: { 'content-type': 'application/json' }, body: template(`bench-${runId}-echo`) },
+    check: (body) => body.startsWith('{"received":true'),
+  };
+  const peerLoad = await probedLoad(peer, 'peer', 'POST /v1/charges (peer)', '/v1/charges',
+    () => ({ headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${PEER_KEY}` }, body: 'amount=898&currency=sgd&source=tok_visa&description=bench' }),
+    (body) => body.includes('"status":"succeeded"'));
+  const loads: Load[] = [peerLoad, minimal];
+  for (const webhookUrl of [undefined, receiverUrl]) {
+    const tag = webhookUrl ? 'wh' : 'plain';
+    const m = await createMerchant(server.env, webhookUrl);
+    const auth = await token(server.baseUrl, m.clientId, m.apiKey);
+    const headers = { 'content-type': 'application/json', 'x-auth-token': `Bearer ${auth}`, 'x-client-id': m.clientId };
+    const payment = await probedLoad(server, 'payment', 'POST /api/v2/payment_intents/create', '/api/v2/payment_intents/create',
+      (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-${tag}-${id}` }, body: template(`bench-${runId}-${tag}-${id}`) }),
+      (body) => body.includes('"intent_status":"SUCCEEDED"'));
+    const qfpay = await probedLoad(server, 'qfpay', 'POST /trade/v1/payment (MPM)', '/trade/v1/payment',
+      (id) => qfpayRequest(m.appCode, m.clientKey, `bench-${runId}-${tag}-qf-${id}`),
+      (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'));
+    for (const l of [payment, qfpay]) loads.push(webhookUrl ? { ...l, webhooksOf: server } : l);
+  }
+  return loads.filter((l) => !ROUTES || ROUTES.has(l.name));
+}
+
+async function benchBackend(backend: 'sqlite' | 'postgres', peer: Server, receiverUrl: string): Promise<BackendResult> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'polypay-bench-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const databaseUrl = backend === 'postgres' ? await createBenchDatabase() : undefined;
   const server = await startServer(dataDir, databaseUrl);
   try {
-    const { clientId, apiKey, appCode, clientKey } = await createMerchant(server.env);
-    const auth = await token(server.baseUrl, clientId, apiKey);
-    const template = bodyTemplate();
-    const runId = randomBytes(4).toString('hex');
-    const headers = {
-      'content-type': 'application/json',
-      'x-auth-token': `Bearer ${auth}`,
-      'x-client-id': clientId,
-    };
-
-    const minimal: Load = {
-      route: 'POST /sim/v1/echo',
-      request: { method: 'POST', path: '/sim/v1/echo', headers: { 'content-type': 'application/json' }, body: template(`bench-${runId}-echo`) },
-      check: (body) => body.startsWith('{"received":true'),
-    };
-    const payment = await probedLoad(server.baseUrl, 'POST /api/v2/payment_intents/create', '/api/v2/payment_intents/create',
-      (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-${id}` }, body: template(`bench-${runId}-${id}`) }),
-      (body) => body.includes('"intent_status":"SUCCEEDED"'));
-    const qfpay = await probedLoad(server.baseUrl, 'POST /trade/v1/payment (MPM)', '/trade/v1/payment',
-      (id) => qfpayRequest(appCode, clientKey, `bench-${runId}-qf-${id}`),
-      (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'));
-
-    const m = await measure(server, minimal);
-    const p = await measure(server, payment);
-    const qf = await measure(server, qfpay);
-    return { backend, minimal: m, payment: p, ratio: p.requestsPerSec / m.requestsPerSec, qfpay: qf, qfpayRatio: qf.requestsPerSec / m.requestsPerSec };
+    const loads = await backendLoads(server, peer, receiverUrl);
+    const results: LoadResult[] = loads.map((l) => ({ name: l.name, route: l.route, webhooks: !!l.webhooksOf, runs: [] }));
+    // Alternated: each round runs every load once, so a slow phase of the machine falls on all of them.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, load] of loads.entries()) results[i]!.runs.push(await measure(load));
+    }
+    const committed = results.filter((r) => r.name !== 'minimal' && r.name !== 'peer').reduce((n, r) => n + r.runs.reduce((m, x) => m + x.total, 0), 0);
+    return { backend, loads: results, committed, rssBytes: (await scrape(server)).rssBytes };
   } catch (e) {
     const tail = server.output().split('\n').slice(-30).join('\n');
     throw new Error(`${(e as Error).message}\n--- server output (last lines) ---\n${tail}`);
@@ -447,48 +627,72 @@ async function benchBackend(backend: 'sqlite' | 'postgres'): Promise<BackendResu
 
 const LABEL: Record<string, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const medianOf = (runs: Run[], f: (r: Run) => number | null | undefined): number | null => {
+  const xs = runs.map(f).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  return xs.length ? median(xs) : null;
+};
+
+/** Event-loop microseconds per request. */
+const loopUs = (r: Run) => (r.cpu && r.requestsPerSec > 0 ? (r.cpu.serverMain * 1e6) / r.requestsPerSec : null);
+const fmt = (x: number | null, digits = 0) => (x === null ? '-' : x.toFixed(digits));
+const ms = (s: number | null) => (s === null ? '-' : (s * 1000).toFixed(0));
+
 function printBackend(r: BackendResult): void {
-  const row = (name: string, x: RouteResult) =>
-    `  ${name.padEnd(8)} ${x.route.padEnd(37)} ${x.requestsPerSec.toFixed(0).padStart(8)} ${String(x.p50).padStart(7)} ${String(x.p99).padStart(7)} ${String(x.non2xx).padStart(8)} ${String(x.errors + x.timeouts).padStart(7)} ${String(x.unexpected).padStart(10)}`;
-  console.log(`\n${LABEL[r.backend]} (${CONNECTIONS} connections, ${DURATION} s per run${WARMUP ? `, after ${WARMUP} s warm-up` : ''})`);
-  console.log(`  ${'run'.padEnd(8)} ${'route'.padEnd(37)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)} ${'bad body'.padStart(10)}`);
-  console.log(row('minimal', r.minimal));
-  console.log(row('payment', r.payment));
-  console.log(row('qfpay', r.qfpay));
-  console.log(`  payment/minimal: ${(r.ratio * 100).toFixed(1)}%  (${r.payment.total} payments, each committed before its response)`);
-  console.log(`  qfpay/minimal:   ${(r.qfpayRatio * 100).toFixed(1)}%  (${r.qfpay.total} QR orders, each committed before its response)`);
-  for (const [name, x] of [['minimal', r.minimal], ['payment', r.payment], ['qfpay', r.qfpay]] as const) {
-    if (!x.cpu) continue;
-    const { server, serverMain, loader, database, other } = x.cpu;
-    const perRequest = x.requestsPerSec > 0 ? ((serverMain * 1e6) / x.requestsPerSec).toFixed(0) : '-';
+  const rate = (name: string, hooks = false) => medianOf(r.loads.find((l) => l.name === name && l.webhooks === hooks)?.runs ?? [], (x) => x.requestsPerSec);
+  const peer = rate('peer');
+  const minimal = rate('minimal');
+  console.log(`\n${LABEL[r.backend]} (${CONNECTIONS} connections, ${DURATION} s per run${WARMUP ? ` after ${WARMUP} s warm-up` : ''}, median of ${ROUNDS} alternated runs)`);
+  console.log(
+    `  ${'load'.padEnd(8)} ${'route'.padEnd(37)} ${'webhooks'.padEnd(8)} ${'req/s'.padStart(7)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'us/req'.padStart(7)} ${'/peer'.padStart(6)} ${'/minimal'.padStart(8)}` +
+      `  ${'lag p50'.padStart(7)} ${'p99'.padStart(5)} ${'max<='.padStart(6)} ${'backlog'.padStart(7)} ${'drain s'.padStart(7)}`,
+  );
+  for (const l of r.loads) {
+    const rps = medianOf(l.runs, (x) => x.requestsPerSec);
+    const hooks = l.webhooks ? l.runs.map((x) => x.webhooks!) : [];
+    const hm = (f: (w: WebhookFigures) => number | null) => (hooks.length ? medianOf(l.runs, (x) => (x.webhooks ? f(x.webhooks) : null)) : null);
+    const maxBound = hooks.length ? Math.max(...hooks.map((w) => w.lagMaxBound ?? 0)) : null;
     console.log(
-      `  cpu during ${name}: server ${server.toFixed(2)} cores (event loop thread ${serverMain.toFixed(2)}, ${perRequest} us per request), ` +
-        `${r.backend === 'postgres' ? `PostgreSQL ${database.toFixed(2)}, ` : ''}load generator ${loader.toFixed(2)}, other processes ${other.toFixed(2)}`,
+      `  ${l.name.padEnd(8)} ${l.route.padEnd(37)} ${(l.webhooks ? 'on' : l.name === 'payment' || l.name === 'qfpay' ? 'off' : '').padEnd(8)} ${fmt(rps).padStart(7)} ${fmt(medianOf(l.runs, (x) => x.p50)).padStart(5)} ${fmt(medianOf(l.runs, (x) => x.p99)).padStart(5)}` +
+        ` ${fmt(medianOf(l.runs, loopUs)).padStart(7)} ${(peer && rps && l.name !== 'peer' ? (rps / peer).toFixed(2) : '').padStart(6)} ${(minimal && rps && l.name !== 'minimal' && l.name !== 'peer' ? `${((rps / minimal) * 100).toFixed(1)}%` : '').padStart(8)}` +
+        (l.webhooks ? `  ${ms(hm((w) => w.lagP50)).padStart(7)} ${ms(hm((w) => w.lagP99)).padStart(5)} ${ms(maxBound === Infinity ? null : maxBound).padStart(6)} ${fmt(hm((w) => w.backlogAtEnd)).padStart(7)} ${fmt(hm((w) => w.drainSeconds), 1).padStart(7)}` : ''),
     );
-    if (other > 0.15) console.log(`  WARNING: other processes used ${other.toFixed(2)} cores during the ${name} run: its numbers are low`);
   }
-  for (const x of [r.minimal, r.payment, r.qfpay]) {
-    if (invalid(x)) console.log(`  INVALID: ${x.route} had ${x.non2xx} non-2xx, ${x.errors} errors (${x.timeouts} timeouts), ${x.unexpected} unexpected bodies; first: ${x.sample}`);
+  console.log('  (latencies in ms; us/req: the server\'s event-loop CPU per request; lag: event recorded to webhook acknowledged, ms, from the server\'s histogram;');
+  console.log('   backlog: deliveries left when the load stopped; drain s: until none were left)');
+  console.log(`  runs, req/s each: ${r.loads.map((l) => `${l.name}${l.webhooks ? '+wh' : ''} ${l.runs.map((x) => x.requestsPerSec.toFixed(0)).join('/')}`).join(', ')}`);
+  console.log(`  server resident memory after ${r.committed} payments and orders: ${(r.rssBytes / 1024 / 1024).toFixed(0)} MB`);
+  for (const l of r.loads) {
+    for (const [i, x] of l.runs.entries()) {
+      if (x.cpu && x.cpu.other > 0.15) console.log(`  WARNING: other processes used ${x.cpu.other.toFixed(2)} cores during ${l.name}${l.webhooks ? '+wh' : ''} run ${i + 1}: its numbers are low`);
+      if (invalid(x)) console.log(`  INVALID: ${l.route} run ${i + 1} had ${x.non2xx} non-2xx, ${x.errors} errors (${x.timeouts} timeouts), ${x.unexpected} unexpected bodies; first: ${x.sample}`);
+    }
   }
 }
 
 async function main(): Promise<number> {
   const started = Date.now();
-  // A run that hangs must still end. A normal run takes about 2 x (3 x (warm-up + duration) + 5) s;
-  // the budget adds 20 s per backend for slow starts and teardowns.
-  const budgetMs = 2 * (3 * (DURATION + WARMUP) + 25) * 1000;
+  // A run that hangs must still end: 8 loads a round, each warm-up + run + up to 30 s of draining, per backend.
+  const budgetMs = 2 * (ROUNDS * 8 * (DURATION + WARMUP + 5) + 60) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over its time budget (${budgetMs / 1000} s), stopping`);
     void runCleanups().finally(() => process.exit(1));
   }, budgetMs);
   watchdog.unref();
 
-  console.log(`polypay bench: ${os.cpus().length} cores, ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}`);
+  console.log(`polypay bench: ${os.cpus().length} cores, ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${new Date().toISOString()}`);
   const results: BackendResult[] = [];
   let ok = true;
   try {
+    const peer = await startPeer();
+    const receiver = await startReceiver();
     if (ONLY !== 'postgres') {
-      const r = await benchBackend('sqlite');
+      const r = await benchBackend('sqlite', peer, receiver.url);
       printBackend(r);
       results.push(r);
     }
@@ -497,9 +701,21 @@ async function main(): Promise<number> {
       if (reason) {
         console.log(`\nPostgreSQL: SKIPPED (no server answers at ${PG_ADMIN_URL.replace(/\/\/[^@/]*@/, '//')}: ${reason})`);
       } else {
-        const r = await benchBackend('postgres');
+        const r = await benchBackend('postgres', peer, receiver.url);
         printBackend(r);
         results.push(r);
+      }
+    }
+    const sqlite = results.find((r) => r.backend === 'sqlite');
+    const pg = results.find((r) => r.backend === 'postgres');
+    if (sqlite && pg) {
+      const of = (r: BackendResult, hooks: boolean) => r.loads.find((l) => l.name === 'payment' && l.webhooks === hooks)?.runs ?? [];
+      for (const hooks of [false, true]) {
+        const s = medianOf(of(sqlite, hooks), (x) => x.requestsPerSec);
+        const p = medianOf(of(pg, hooks), (x) => x.requestsPerSec);
+        const su = medianOf(of(sqlite, hooks), loopUs);
+        const pu = medianOf(of(pg, hooks), loopUs);
+        if (s && p) console.log(`\ncard payments, webhooks ${hooks ? 'on' : 'off'}: PostgreSQL/SQLite ${(p / s).toFixed(2)} in rate, ${su && pu ? (pu / su).toFixed(2) : '-'} in event-loop CPU per payment`);
       }
     }
   } catch (e) {
@@ -509,9 +725,9 @@ async function main(): Promise<number> {
     await runCleanups();
     clearTimeout(watchdog);
   }
-  if (results.some((r) => invalid(r.minimal) || invalid(r.payment) || invalid(r.qfpay))) ok = false;
+  if (results.some((r) => r.loads.some((l) => l.runs.some(invalid)))) ok = false;
   if (process.env.BENCH_JSON) {
-    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ date: new Date().toISOString(), connections: CONNECTIONS, duration: DURATION, results }, null, 2) + '\n');
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ date: new Date().toISOString(), connections: CONNECTIONS, duration: DURATION, rounds: ROUNDS, results }, null, 2) + '\n');
   }
   console.log(`\n${ok ? 'done' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return ok ? 0 : 1;
