@@ -21,6 +21,7 @@ import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
 import { DeliveryRelay } from './delivery/relay.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
+import { refuseUnsafeInput } from './http/input-guard.ts';
 import { loggerOptions } from './http/logging.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
 import { SimFxRates } from './network/sim/fx-rates.ts';
@@ -120,6 +121,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       info: { title: 'polypay', version: '0.1.0', description: 'UQPAY-compatible acquiring API (mounted at /api), QFPay-compatible trade API (/trade/v1, /download/v1) and the sandbox API (/sim/v1)' },
     },
   });
+  // Non-finite numbers, NUL characters and lone surrogates are refused on every route, in its dialect's format.
+  http.addHook('preHandler', refuseUnsafeInput);
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });

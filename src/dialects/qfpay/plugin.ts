@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MerchantService } from '../../core/merchants/merchants.ts';
+import { assertSafeInput } from '../../http/input-guard.ts';
 import { billRoutes } from './bill.ts';
 import { paramError, QfError, signatureError, toQfError } from './errors.ts';
 import { tradeRoutes, type QfpayDeps } from './routes.ts';
@@ -72,6 +73,7 @@ async function dialectScope(app: FastifyInstance, deps: QfpayPluginDeps, routes:
     if (!signatureMatches(sent, appMerchant.qfpay.clientKey, signature, type)) {
       throw signatureError('the signature does not match the parameters sent');
     }
+    assertSafeInput(sent.decoded, 'parameters'); // before any of them reaches the database
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(sent.decoded)) if (v !== '' && k !== 'sign' && k !== 'sign_type') params[k] = v;
     let merchant = appMerchant;
