@@ -62,14 +62,16 @@ export interface BuildOptions {
 }
 
 export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // Card data and merchants' secrets are sealed at rest with the platform key.
+  const vault = new SecretBox(config.encryptionKey);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secrets: vault });
   // The sandbox's platform time survives restarts; outside the sandbox it is real time.
   const sandbox = config.mode === 'sandbox';
   const clock = new AdjustableClock(systemClock, sandbox ? clockOffsets(store) : undefined);
   await clock.sync();
   // A node number of its own among the processes sharing the database, so their ids never collide.
   const ids = new IdGenerator(await takeIdNode(store), () => clock.now());
-  const merchants = new MerchantService(merchantRepository(store), {
+  const merchants = new MerchantService(merchantRepository(store, vault), {
     now: () => clock.now(),
     newId: () => ids.next('M'),
     rsaKeyPair: generateRsaKeyPair,
@@ -86,7 +88,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     wallets: new SimWallets({ payUrl: walletPageUrl, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),
-    vault: new SecretBox(config.encryptionKey),
+    vault,
     fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
     logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
   });

@@ -6,7 +6,9 @@
  * 400 (UQPAY invalid_parameter naming the field, QFPay respcd 1104), alike on
  * both databases, and changes nothing.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QfpayClient, qfSign, txdtm } from '../clients/qfpay-client.mts';
 import { describeEachBackend, intentBody, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
 
@@ -126,5 +128,155 @@ describeEachBackend('defects: input no database can take the same way', (backend
     const orders = await qf.query({});
     expect(orders.body.respcd).toBe('0000');
     expect(orders.body.data).toEqual([]);
+  });
+});
+
+describeEachBackend('defects: a disabled merchant', (backend) => {
+  let tp: TestPlatform;
+  let master: UqpayClient;
+  let sub: UqpayClient;
+  let bystander: UqpayClient;
+  let masterQf: QfpayClient;
+  let subQf: QfpayClient;
+
+  beforeAll(async () => {
+    tp = await startPlatform(backend);
+    master = await UqpayClient.create(tp, { name: 'Closing Merchant' });
+    const subCreds = await tp.platform.merchants.createSubMerchant(master.credentials.merchant_id, { name: 'Closing Branch' });
+    sub = new UqpayClient(tp.baseUrl, subCreds);
+    await sub.authenticate();
+    bystander = await UqpayClient.create(tp, { name: 'Bystander' });
+    masterQf = new QfpayClient(tp.baseUrl, master.credentials.qfpay);
+    subQf = new QfpayClient(tp.baseUrl, subCreds.qfpay);
+  });
+  afterAll(async () => tp?.close());
+
+  it('loses its tokens at once, gets no new ones, and its sub-merchants and QFPay app code go with it', async () => {
+    const onBehalf = { 'x-on-behalf-of': sub.credentials.merchant_id };
+    // All working, each token verified once (so a cache of verified tokens would hide the change).
+    for (const r of [await master.get('/v2/payment_intents'), await master.get('/v2/payment_intents', onBehalf), await sub.get('/v2/payment_intents'), await bystander.get('/v2/payment_intents')]) {
+      expect(r.status, r.text).toBe(200);
+    }
+    expect((await masterQf.query({})).body.respcd).toBe('0000');
+    expect((await masterQf.query({ mchid: sub.credentials.merchant_id })).body.respcd).toBe('0000');
+
+    const disabled = await tp.platform.merchants.disable(master.credentials.merchant_id);
+    expect(disabled.sort()).toEqual([master.credentials.merchant_id, sub.credentials.merchant_id].sort());
+
+    for (const [label, r] of [
+      ['master token', await master.get('/v2/payment_intents')],
+      ['master token acting for the sub', await master.get('/v2/payment_intents', onBehalf)],
+      ['sub token', await sub.get('/v2/payment_intents')],
+      ['create', await master.post('/v2/payment_intents/create', intentBody())],
+    ] as const) {
+      expect(r.status, `${label}: ${r.text}`).toBe(401);
+      expect(r.body, label).toMatchObject({ type: 'unauthorized_error', code: 'merchant_disabled' });
+    }
+    for (const client of [master, sub]) {
+      await expect(client.authenticate(), client.credentials.merchant_id).rejects.toThrow(/400 .*merchant_disabled/);
+    }
+    for (const [label, r] of [
+      ['app code', await masterQf.query({})],
+      ['app code acting for the sub', await masterQf.query({ mchid: sub.credentials.merchant_id })],
+      ["sub's own app code", await subQf.query({})],
+      ['payment', await masterQf.pay({ pay_type: '800101' })],
+    ] as const) {
+      expect(r.body.respcd, `${label}: ${r.text}`).toBe('1108');
+      expect(r.body.resperr, label).toContain('disabled');
+    }
+    // Nothing was made meanwhile, and other merchants are untouched.
+    const events = await tp.platform.store.read.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('merchant_id', '=', master.credentials.merchant_id).executeTakeFirstOrThrow();
+    expect(Number(events.n)).toBe(0);
+    expect((await bystander.get('/v2/payment_intents')).status).toBe(200);
+    expect((await bystander.post('/v2/payment_intents/create', intentBody())).status).toBe(200);
+    // Disabling again changes nothing; a disabled merchant gets no new sub-merchants.
+    expect(await tp.platform.merchants.disable(master.credentials.merchant_id)).toEqual([]);
+    await expect(tp.platform.merchants.createSubMerchant(master.credentials.merchant_id, { name: 'Late Branch' })).rejects.toThrow(/disabled/);
+    await expect(tp.platform.merchants.disable('M404')).rejects.toThrow(/not found/);
+  });
+
+  it.skipIf(backend !== 'postgres')('is refused within two seconds by another node sharing the database', async () => {
+    // Nodes of one deployment share the database and the keys (here: the same data dir's keys.json).
+    const node2 = await startPlatform(backend, { databaseUrl: tp.databaseUrl!, dataDir: tp.dataDir });
+    try {
+      const shop = await UqpayClient.create(tp, { name: 'Two Node Merchant' });
+      const onNode2 = new UqpayClient(node2.baseUrl, shop.credentials);
+      onNode2.token = shop.token;
+      expect((await onNode2.get('/v2/payment_intents')).status).toBe(200); // node 2 has seen it active
+      await tp.platform.merchants.disable(shop.credentials.merchant_id);
+      const started = Date.now();
+      let r = await onNode2.get('/v2/payment_intents');
+      while (r.status === 200 && Date.now() - started < 5000) {
+        await new Promise((f) => setTimeout(f, 100));
+        r = await onNode2.get('/v2/payment_intents');
+      }
+      expect(r.status, r.text).toBe(401);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await node2.platform.close(); // the database is the first node's, dropped with it
+    }
+  });
+});
+
+describeEachBackend('defects: merchant secrets at rest', (backend) => {
+  let tp: TestPlatform;
+  afterAll(async () => tp?.close());
+
+  it('keeps no QFPay client key, webhook secret or AlphaPay private key in clear in the database, and they still work', async () => {
+    tp = await startPlatform(backend);
+    const creds = await tp.platform.merchants.create({ name: 'Sealed Merchant' });
+    const merchant = (await tp.platform.merchants.byId(creds.merchant_id))!;
+    const secrets = [creds.qfpay.client_key, creds.uqpay.webhook_secret, merchant.alphapay.platformPrivateKey];
+    expect(merchant.qfpay.clientKey).toBe(creds.qfpay.client_key);
+    expect(merchant.uqpay.webhookSecret).toBe(creds.uqpay.webhook_secret);
+
+    const rows = await tp.platform.store.read.selectFrom('merchants').selectAll().execute();
+    const stored = JSON.stringify(rows);
+    for (const secret of secrets) expect(stored).not.toContain(secret);
+    // What lookups need is still there as is.
+    expect(stored).toContain(creds.qfpay.app_code);
+    expect(stored).toContain(creds.uqpay.client_id);
+    if (backend === 'sqlite') {
+      const { readFileSync, existsSync } = await import('node:fs');
+      const file = path.join(tp.dataDir, 'polypay.sqlite');
+      const raw = Buffer.concat([file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f))).toString('latin1');
+      expect(raw).toContain(creds.qfpay.app_code); // the bytes were read where the rows are
+      for (const secret of secrets) expect(raw).not.toContain(secret);
+    }
+    // The sealed key still signs: a QFPay request with it is accepted.
+    expect((await new QfpayClient(tp.baseUrl, creds.qfpay).query({})).body.respcd).toBe('0000');
+  });
+});
+
+describe('defects: data dir and database files are the owner\'s alone', () => {
+  it('creates the data dir 0700 and the database, its -wal and -shm, and keys.json 0600 whatever the umask; narrows those an older release left open', async () => {
+    const { chmodSync, existsSync, mkdtempSync, rmSync, statSync } = await import('node:fs');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'polypay-modes-'));
+    const dataDir = path.join(root, 'data');
+    const file = path.join(dataDir, 'polypay.sqlite');
+    const files = [file, `${file}-wal`, `${file}-shm`, path.join(dataDir, 'keys.json')];
+    const mode = (f: string) => (statSync(f).mode & 0o777).toString(8);
+    const previous = process.umask(0o022);
+    try {
+      let tp = await startPlatform('sqlite', { dataDir });
+      await tp.platform.merchants.create({ name: 'Modes Merchant' });
+      expect(mode(dataDir)).toBe('700');
+      for (const f of files) {
+        expect(existsSync(f), f).toBe(true);
+        expect(mode(f), f).toBe('600');
+      }
+      await tp.close();
+      // As an older release left them: readable by all.
+      chmodSync(dataDir, 0o755);
+      for (const f of files) if (existsSync(f)) chmodSync(f, 0o644);
+      tp = await startPlatform('sqlite', { dataDir });
+      await tp.platform.merchants.create({ name: 'Modes Merchant 2' });
+      expect(mode(dataDir)).toBe('700');
+      for (const f of files) if (existsSync(f)) expect(mode(f), f).toBe('600');
+      await tp.close();
+    } finally {
+      process.umask(previous);
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -70,6 +70,7 @@ async function dialectScope(app: FastifyInstance, deps: QfpayPluginDeps, routes:
     if (!type) throw signatureError('X-QF-SIGNTYPE must be MD5 or SHA256');
     const appMerchant = await deps.merchants.byQfpayAppCode(appCode);
     if (!appMerchant) throw signatureError('unknown app code');
+    if (appMerchant.disabledAt !== null) throw signatureError('the merchant of this app code is disabled');
     if (!signatureMatches(sent, appMerchant.qfpay.clientKey, signature, type)) {
       throw signatureError('the signature does not match the parameters sent');
     }
@@ -81,6 +82,7 @@ async function dialectScope(app: FastifyInstance, deps: QfpayPluginDeps, routes:
     if (mchid && mchid !== appMerchant.id) {
       const sub = await deps.merchants.byId(mchid);
       if (!sub || sub.parentId !== appMerchant.id) throw signatureError(`mchid ${mchid} is not a merchant of this app code`);
+      if (sub.disabledAt !== null) throw signatureError(`mchid ${mchid} is disabled`);
       merchant = sub;
     }
     req.qf = { app: appMerchant, merchant, mchid: merchant === appMerchant ? null : merchant.id, params };
