@@ -12,13 +12,13 @@ export const SEALED_MERCHANT_SECRETS = ['uqpay_webhook_secret', 'qfpay_client_ke
  * id, app code) are not secret and stay as they are.
  */
 export async function up(db: Kysely<any>, _dialect: DialectName, context: MigrationContext): Promise<void> {
-  await db.schema.alterTable('merchants').addColumn('disabled_at', 'bigint').execute();
   const rows: Array<Record<string, string>> = await db.selectFrom('merchants').select(['id', ...SEALED_MERCHANT_SECRETS]).execute();
-  if (rows.length === 0) return;
   const secrets = context.secrets;
-  if (!secrets) throw new Error('upgrading the merchants needs the platform encryption key, to seal their secrets');
+  // Before any change (SQLite's schema changes are not rolled back with the migration).
+  if (rows.length > 0 && !secrets) throw new Error('upgrading the merchants needs the platform encryption key, to seal their secrets');
+  await db.schema.alterTable('merchants').addColumn('disabled_at', 'bigint').execute();
   for (const row of rows) {
-    const sealed = Object.fromEntries(SEALED_MERCHANT_SECRETS.map((column) => [column, secrets.seal(row[column]!)]));
+    const sealed = Object.fromEntries(SEALED_MERCHANT_SECRETS.map((column) => [column, secrets!.seal(row[column]!)]));
     await db.updateTable('merchants').set(sealed).where('id', '=', row.id).execute();
   }
 }
