@@ -44,7 +44,10 @@ export function unsafeValue(value: unknown, where = '', depth = 0): { field: str
 /** Throws the validation error naming the first value that cannot be taken (for hooks that look before validation). */
 export function assertSafeInput(value: unknown, part: string): void {
   const found = unsafeValue(value);
-  if (found) throw DomainError.validation(`${found.field || part} ${found.problem}`, found.field || part);
+  if (!found) return;
+  const error = DomainError.validation(`${found.field || part} ${found.problem}`, found.field || part);
+  // Routes outside the dialects (hosted pages) answer it with Fastify's own 400.
+  throw Object.assign(error, { statusCode: 400 });
 }
 
 /** A preHandler hook for every route: the parameters as validated and coerced, then the handler. */

@@ -9,6 +9,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHALLENGE_PATH } from '../../src/web/three-ds-challenge.ts';
+import { WALLET_PAY_PATH } from '../../src/web/wallet-pay.ts';
 import { QfpayClient, qfSign, txdtm } from '../clients/qfpay-client.mts';
 import { describeEachBackend, intentBody, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
 
@@ -85,6 +87,11 @@ describeEachBackend('defects: input no database can take the same way', (backend
     expectInvalidParameter(await merchant.post('/v2/payment_intents/create', { ...intentBody(), metadata: { 'k\u0000': 'v' } }), 'metadata', 'metadata key');
     expectInvalidParameter(await merchant.post(`/v2/payment_intents/${intentId}`, { description: 'x\u0000' }), 'description', 'update');
     expect(await snapshot()).toBe(before);
+    // The hosted pages look ids up too.
+    for (const page of [`${CHALLENGE_PATH}/%00`, `${WALLET_PAY_PATH}/a%00b`]) {
+      const r = await fetch(`${tp.baseUrl}${page}`);
+      expect(r.status, `${page}: ${await r.text()}`).toBe(400);
+    }
   });
 
   it('refuses lone surrogates in JSON text with 400', async () => {
