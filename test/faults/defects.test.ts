@@ -126,7 +126,7 @@ describeEachBackend('defects: input no database can take the same way', (backend
       ['close via GET', () => qf.get('/trade/v1/close', { out_trade_no: 'a\u0000b', txamt: '300', txdtm: txdtm() })],
       ['lone surrogate in a JSON body', () => jsonQuery('{"out_trade_no":"a\\ud800"}', { out_trade_no: 'a\ud800' })],
     ];
-    for (const n of NOT_FINITE) cases.push([`page ${n.slice(0, 12)}`, () => qf.query({ page: n })], [`page_size ${n.slice(0, 12)}`, () => qf.query({ page_size: n })], [`txamt ${n.slice(0, 12)}`, () => qf.pay({ pay_type: '800101', txamt: n })]);
+    for (const n of NOT_FINITE) cases.push([`page ${n.slice(0, 12)}`, () => qf.query({ page: n })], [`page_size ${n.slice(0, 12)}`, () => qf.query({ page_size: n })], [`txamt ${n.slice(0, 12)}`, () => qf.pay({ pay_type: '800101', txamt: n })], [`expired_time ${n.slice(0, 12)}`, () => qf.pay({ pay_type: '800101', expired_time: n })], [`refund txamt ${n.slice(0, 12)}`, () => qf.refund({ syssn: '20260101000000000001', txamt: n })]);
     for (const [label, send] of cases) {
       const r = await send();
       expect(r.status, `${label}: ${r.text}`).toBe(200);
