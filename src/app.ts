@@ -21,6 +21,7 @@ import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
 import { DeliveryRelay } from './delivery/relay.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
+import { refuseUnsafeInput } from './http/input-guard.ts';
 import { loggerOptions } from './http/logging.ts';
 import { PlatformMetrics } from './http/metrics.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
@@ -62,14 +63,16 @@ export interface BuildOptions {
 }
 
 export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // Card data and merchants' secrets are sealed at rest with the platform key.
+  const vault = new SecretBox(config.encryptionKey);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secrets: vault });
   // The sandbox's platform time survives restarts; outside the sandbox it is real time.
   const sandbox = config.mode === 'sandbox';
   const clock = new AdjustableClock(systemClock, sandbox ? clockOffsets(store) : undefined);
   await clock.sync();
   // A node number of its own among the processes sharing the database, so their ids never collide.
   const ids = new IdGenerator(await takeIdNode(store), () => clock.now());
-  const merchants = new MerchantService(merchantRepository(store), {
+  const merchants = new MerchantService(merchantRepository(store, vault), {
     now: () => clock.now(),
     newId: () => ids.next('M'),
     rsaKeyPair: generateRsaKeyPair,
@@ -86,7 +89,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     wallets: new SimWallets({ payUrl: walletPageUrl, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),
-    vault: new SecretBox(config.encryptionKey),
+    vault,
     fingerprintKey: createHmac('sha256', config.encryptionKey).update('card-fingerprint').digest(),
     logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
   });
@@ -124,6 +127,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       info: { title: 'polypay', version: '0.1.0', description: 'UQPAY-compatible acquiring API (mounted at /api), QFPay-compatible trade API (/trade/v1, /download/v1) and the sandbox API (/sim/v1)' },
     },
   });
+  // Non-finite numbers, NUL characters and lone surrogates are refused on every route, in its dialect's format.
+  http.addHook('preHandler', refuseUnsafeInput);
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });

@@ -1,7 +1,8 @@
 /** One typed configuration, from the environment (and CLI flags layered on top by the caller). */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { privateDir, privateFiles } from './store/private-files.ts';
 
 export interface Config {
   host: string;
@@ -33,7 +34,7 @@ function key(envValue: string | undefined, name: string): Buffer | undefined {
 
 /** Keys not given in the environment are generated once into the data dir, readable by the owner only. */
 function dataDirKeys(dataDir: string): { encryptionKey: Buffer; jwtSecret: Buffer } {
-  mkdirSync(dataDir, { recursive: true });
+  privateDir(dataDir);
   const file = path.join(dataDir, 'keys.json');
   if (!existsSync(file)) {
     const keys = { encryption_key: randomBytes(32).toString('hex'), jwt_secret: randomBytes(32).toString('hex') };
@@ -43,7 +44,7 @@ function dataDirKeys(dataDir: string): { encryptionKey: Buffer; jwtSecret: Buffe
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process won the race
     }
   }
-  chmodSync(file, 0o600);
+  privateFiles(file);
   const k = JSON.parse(readFileSync(file, 'utf8')) as { encryption_key: string; jwt_secret: string };
   return { encryptionKey: Buffer.from(k.encryption_key, 'hex'), jwtSecret: Buffer.from(k.jwt_secret, 'hex') };
 }

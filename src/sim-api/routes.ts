@@ -46,7 +46,7 @@ function deliveryView(d: DeliveryRecord) {
 export async function simRoutes(app: FastifyInstance, deps: SimDeps): Promise<void> {
   app.setErrorHandler((error, req, reply) => {
     if (isDomainError(error)) {
-      return reply.code(error.kind === 'not_found' ? 404 : 409).send(simError(error.code, error.message));
+      return reply.code(error.kind === 'not_found' ? 404 : error.kind === 'validation' ? 400 : 409).send(simError(error.code, error.message));
     }
     const e = error as { statusCode?: number; message: string; validation?: unknown };
     if (e.validation || (e.statusCode && e.statusCode < 500)) {

@@ -12,6 +12,7 @@ export interface MerchantTable {
   webhook_url: string | null;
   uqpay_client_id: string;
   uqpay_api_key_hash: string;
+  /** Sealed with the platform key (AES-256-GCM), as are the AlphaPay platform private key and the QFPay client key. */
   uqpay_webhook_secret: string;
   alphapay_merchant_code: string;
   alphapay_merchant_public_key: string;
@@ -20,6 +21,8 @@ export interface MerchantTable {
   qfpay_app_code: string;
   qfpay_client_key: string;
   created_at: number;
+  /** When the merchant was disabled: its tokens and app code no longer work. */
+  disabled_at: number | null;
 }
 
 export interface PaymentIntentTable {

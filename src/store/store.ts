@@ -7,6 +7,7 @@ import * as m003 from './migrations/003_idempotency_subject.ts';
 import * as m004 from './migrations/004_intent_version.ts';
 import * as m005 from './migrations/005_sweep_indexes.ts';
 import * as m006 from './migrations/006_platform_counters.ts';
+import * as m010 from './migrations/010_merchant_secrets_sealed.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -29,21 +30,27 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName): Promise<void> }> = {
+/** What a migration that rewrites stored values may need: the platform key, to seal secrets at rest. */
+export interface MigrationContext {
+  secrets?: { seal(plaintext: string): string };
+}
+
+const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName, context: MigrationContext): Promise<void> }> = {
   '001_initial': m001,
   '002_wallets': m002,
   '003_idempotency_subject': m003,
   '004_intent_version': m004,
   '005_sweep_indexes': m005,
   '006_platform_counters': m006,
+  '010_merchant_secrets_sealed': m010,
 };
 
 /** Brings the schema up to the latest migration, or up to `target` (tests start from an older schema). */
-export async function migrate(db: Kysely<any>, dialect: DialectName, target?: string): Promise<void> {
+export async function migrate(db: Kysely<any>, dialect: DialectName, target?: string, context: MigrationContext = {}): Promise<void> {
   const provider: MigrationProvider = {
     async getMigrations() {
       const out: Record<string, Migration> = {};
-      for (const [name, mod] of Object.entries(MIGRATIONS)) out[name] = { up: (d) => mod.up(d, dialect) };
+      for (const [name, mod] of Object.entries(MIGRATIONS)) out[name] = { up: (d) => mod.up(d, dialect, context) };
       return out;
     },
   };
@@ -60,13 +67,15 @@ export interface StoreOptions {
   databaseUrl?: string;
   dataDir: string;
   poolSize?: number;
+  /** Seals secrets that an upgrade finds stored in plain text. */
+  secrets?: MigrationContext['secrets'];
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     const { openPostgresStore } = await import('./postgres/postgres-store.ts');
-    return openPostgresStore(opts.databaseUrl, opts.poolSize);
+    return openPostgresStore(opts.databaseUrl, opts.poolSize, { secrets: opts.secrets });
   }
   const { openSqliteStore } = await import('./sqlite/sqlite-store.ts');
-  return openSqliteStore(opts.dataDir);
+  return openSqliteStore(opts.dataDir, { secrets: opts.secrets });
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
+import { SecretBox } from '../../src/core/secret-box.ts';
 import { qfSign, QfpayClient, txdtm, type QfReply } from '../clients/qfpay-client.mts';
 import { describeEachBackend, simPost, type TestPlatform } from '../support/platform.ts';
 import { md5, useQfpayShop, type NotifyReceiver, type ReceivedNotification } from '../support/qfpay.ts';
@@ -60,7 +61,8 @@ describeEachBackend('QFPay payments', (backend) => {
     const app = await tp.platform.merchants.create({ name: 'Vector Merchant' });
     const sub = await tp.platform.merchants.createSubMerchant(app.merchant_id, { name: 'Vector Shop' });
     await tp.platform.store.unit(async (db) => {
-      await db.updateTable('merchants').set({ qfpay_client_key: vectors.request.client_key }).where('id', '=', app.merchant_id).execute();
+      // Stored sealed with the platform key, as every merchant secret is.
+      await db.updateTable('merchants').set({ qfpay_client_key: new SecretBox(tp.platform.config.encryptionKey).seal(vectors.request.client_key) }).where('id', '=', app.merchant_id).execute();
       await db.updateTable('merchants').set({ id: vectors.request.params.mchid }).where('id', '=', sub.merchant_id).execute();
     });
     const params: Record<string, string> = vectors.request.params;

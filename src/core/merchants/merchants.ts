@@ -10,6 +10,8 @@ export interface Merchant {
   alphapay: { merchantCode: string; merchantPublicKey: string; platformPrivateKey: string; platformPublicKey: string };
   qfpay: { appCode: string; clientKey: string };
   createdAt: number;
+  /** When it was disabled; a disabled merchant's tokens, app code and sub-merchants no longer work. */
+  disabledAt: number | null;
 }
 
 /** Secrets shown once, when the merchant is created; the platform keeps only what it needs to verify. */
@@ -25,6 +27,8 @@ export interface MerchantRepository {
   byId(id: string): Promise<Merchant | null>;
   byUqpayClientId(clientId: string): Promise<Merchant | null>;
   byQfpayAppCode(appCode: string): Promise<Merchant | null>;
+  /** Disables the merchant and its sub-merchants in one unit: the ids it disabled now (not those already disabled), or null when there is no such merchant. */
+  disable(id: string, at: number): Promise<string[] | null>;
   count(): Promise<number>;
 }
 
@@ -50,7 +54,19 @@ export function apiKeyMatches(merchant: Merchant, apiKey: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * How long a node trusts what it last read of a merchant being active. The
+ * node that disables a merchant forgets it at once; other nodes sharing the
+ * database notice within this time.
+ */
+export const ACTIVE_CHECK_TTL_MS = 1000;
+
 export class MerchantService {
+  /** Whether a merchant was active, and until when (real time, ms) that answer is trusted. */
+  private readonly active = new Map<string, { active: boolean; until: number }>();
+  /** Bumped by every disable: a check that read the row before it does not cache what it read. */
+  private disables = 0;
+
   constructor(
     private readonly repo: MerchantRepository,
     private readonly deps: { now: () => number; newId: () => string; rsaKeyPair: () => KeyPair },
@@ -77,6 +93,7 @@ export class MerchantService {
       },
       qfpay: { appCode: token(32, '0123456789ABCDEF'), clientKey: token(32, '0123456789ABCDEF') },
       createdAt: this.deps.now(),
+      disabledAt: null,
     };
     await this.repo.insert(merchant);
     return {
@@ -113,10 +130,39 @@ export class MerchantService {
     const parent = await this.repo.byId(parentId);
     if (!parent) throw new Error(`merchant ${parentId} not found`);
     if (parent.parentId) throw new Error(`merchant ${parentId} is itself a sub-merchant`);
+    if (parent.disabledAt !== null) throw new Error(`merchant ${parentId} is disabled`);
     return this.create({ ...input, parentId });
   }
 
   count() {
     return this.repo.count();
+  }
+
+  /**
+   * Disables a merchant and its sub-merchants: their access tokens stop
+   * working at once, they get no new ones, and their QFPay app code is
+   * refused. Payments already made stay as they are. Returns the ids
+   * disabled now (empty when it already was).
+   */
+  async disable(id: string): Promise<string[]> {
+    const disabled = await this.repo.disable(id, this.deps.now());
+    if (disabled === null) throw new Error(`merchant ${id} not found`);
+    this.disables++;
+    for (const merchantId of [id, ...disabled]) this.active.delete(merchantId);
+    return disabled;
+  }
+
+  /** Whether the merchant exists and is not disabled: checked on every authenticated request, so cached for ACTIVE_CHECK_TTL_MS. */
+  async isActive(id: string): Promise<boolean> {
+    const now = performance.now();
+    const cached = this.active.get(id);
+    if (cached && cached.until > now) return cached.active;
+    const disables = this.disables;
+    const merchant = await this.repo.byId(id);
+    const active = merchant !== null && merchant.disabledAt === null;
+    if (disables !== this.disables) return active;
+    if (this.active.size >= 10_000) this.active.clear();
+    this.active.set(id, { active, until: now + ACTIVE_CHECK_TTL_MS });
+    return active;
   }
 }

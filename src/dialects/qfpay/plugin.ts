@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MerchantService } from '../../core/merchants/merchants.ts';
+import { assertSafeInput } from '../../http/input-guard.ts';
 import { billRoutes } from './bill.ts';
 import { paramError, QfError, signatureError, toQfError } from './errors.ts';
 import { tradeRoutes, type QfpayDeps } from './routes.ts';
@@ -69,9 +70,11 @@ async function dialectScope(app: FastifyInstance, deps: QfpayPluginDeps, routes:
     if (!type) throw signatureError('X-QF-SIGNTYPE must be MD5 or SHA256');
     const appMerchant = await deps.merchants.byQfpayAppCode(appCode);
     if (!appMerchant) throw signatureError('unknown app code');
+    if (appMerchant.disabledAt !== null) throw signatureError('the merchant of this app code is disabled');
     if (!signatureMatches(sent, appMerchant.qfpay.clientKey, signature, type)) {
       throw signatureError('the signature does not match the parameters sent');
     }
+    assertSafeInput(sent.decoded, 'parameters'); // before any of them reaches the database
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(sent.decoded)) if (v !== '' && k !== 'sign' && k !== 'sign_type') params[k] = v;
     let merchant = appMerchant;
@@ -79,6 +82,7 @@ async function dialectScope(app: FastifyInstance, deps: QfpayPluginDeps, routes:
     if (mchid && mchid !== appMerchant.id) {
       const sub = await deps.merchants.byId(mchid);
       if (!sub || sub.parentId !== appMerchant.id) throw signatureError(`mchid ${mchid} is not a merchant of this app code`);
+      if (sub.disabledAt !== null) throw signatureError(`mchid ${mchid} is disabled`);
       merchant = sub;
     }
     req.qf = { app: appMerchant, merchant, mchid: merchant === appMerchant ? null : merchant.id, params };

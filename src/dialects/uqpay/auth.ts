@@ -37,6 +37,7 @@ export class UqpayAuth {
     if (!apiKey || !apiKeyMatches(merchant, apiKey)) {
       throw new UqpayHttpError(400, { type: 'unauthorized_error', code: 'invalid_api_key', message: 'Invalid api key' });
     }
+    if (merchant.disabledAt !== null) throw new UqpayHttpError(400, { type: 'unauthorized_error', code: 'merchant_disabled', message: 'this merchant is disabled' });
     const now = Math.floor(this.clock.now() / 1000);
     const exp = now + TOKEN_LIFETIME_S;
     const token = await new SignJWT({
@@ -54,7 +55,7 @@ export class UqpayAuth {
     return { auth_token: token, expired_at: exp };
   }
 
-  /** Checks the x-auth-token header; throws the documented 401s. */
+  /** Checks the x-auth-token header, and that its merchant is still active; throws the documented 401s. */
   async verify(header: string | undefined): Promise<TokenClaims> {
     const m = header ? /^Bearer\s+(\S+)$/.exec(header.trim()) : null;
     // Anything that is not a compact JWS (three base64url segments) is a format error, like a missing "Bearer".
@@ -64,7 +65,7 @@ export class UqpayAuth {
     const cached = this.verified.get(token);
     if (cached) {
       if (cached.exp <= nowS) throw unauthorized('token has expired', 'token_expired');
-      return cached;
+      return this.ofActiveMerchant(cached);
     }
     let claims: TokenClaims;
     try {
@@ -80,6 +81,12 @@ export class UqpayAuth {
     if (typeof claims.entity_id !== 'string' || typeof claims.exp !== 'number') throw unauthorized('invalid auth token', 'invalid_token');
     if (this.verified.size > 10_000) this.verified.clear();
     this.verified.set(token, claims);
+    return this.ofActiveMerchant(claims);
+  }
+
+  /** A token dies with its merchant: disabled (or gone), it is refused however long it had left. */
+  private async ofActiveMerchant(claims: TokenClaims): Promise<TokenClaims> {
+    if (!(await this.merchants.isActive(claims.entity_id))) throw unauthorized('the merchant of this token is disabled', 'merchant_disabled');
     return claims;
   }
 }

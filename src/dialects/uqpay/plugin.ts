@@ -98,6 +98,7 @@ export async function uqpayPlugin(app: FastifyInstance, deps: UqpayDeps): Promis
         if (!sub || sub.parentId !== claims.entity_id) {
           throw new DomainError('sub_account_not_found', 'sub_account_not_found', `sub account ${onBehalfOf.trim()} not found`);
         }
+        if (sub.disabledAt !== null) throw new DomainError('unauthorized', 'merchant_disabled', `sub account ${sub.id} is disabled`);
         req.merchantId = sub.id;
       }
     });

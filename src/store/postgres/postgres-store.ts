@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Database } from '../schema.ts';
-import { migrate, type Store } from '../store.ts';
+import { migrate, type MigrationContext, type Store } from '../store.ts';
 
 // int8 columns hold minor units and epoch milliseconds, always below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
@@ -44,7 +44,7 @@ function tuneClient(client: pg.PoolClient): void {
   };
 }
 
-export async function openPostgresStore(url: string, poolSize = 16): Promise<Store> {
+export async function openPostgresStore(url: string, poolSize = 16, migration: MigrationContext = {}): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   pool.on('connect', tuneClient);
   // An idle connection the server drops (restart, failover, admin kill) is
@@ -58,7 +58,7 @@ export async function openPostgresStore(url: string, poolSize = 16): Promise<Sto
   await db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(727001)`.execute(conn);
     try {
-      await migrate(conn, 'postgres');
+      await migrate(conn, 'postgres', undefined, migration);
     } finally {
       await sql`select pg_advisory_unlock(727001)`.execute(conn);
     }

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -6,7 +6,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { runDirectly, type DirectRunner } from '../compiled.ts';
 import type { Database } from '../schema.ts';
-import { migrate, sqliteFile, type Db, type Store } from '../store.ts';
+import { PRIVATE_FILE_MODE, privateDir, privateFiles } from '../private-files.ts';
+import { migrate, sqliteFile, type Db, type MigrationContext, type Store } from '../store.ts';
 
 type Handle = BetterSqlite3.Database;
 
@@ -447,13 +448,16 @@ class Checkpointer {
   }
 }
 
-export async function openSqliteStore(dataDir: string): Promise<Store> {
-  mkdirSync(dataDir, { recursive: true });
+export async function openSqliteStore(dataDir: string, migration: MigrationContext = {}): Promise<Store> {
+  privateDir(dataDir);
   const file = sqliteFile(dataDir);
+  // Created owner-only before SQLite opens it: the -wal and -shm files SQLite creates later take the database file's mode.
+  closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
   const writer = openHandle(file, false);
+  privateFiles(file, `${file}-wal`, `${file}-shm`); // a database an older release created readable by all
   const writerStatements = cachingDatabase(writer);
   const writeDb = new Kysely<Database>({ dialect: new SqliteDialect({ database: writerStatements }) });
-  await migrate(writeDb, 'sqlite');
+  await migrate(writeDb, 'sqlite', undefined, migration);
   // From here on the checkpointer thread copies the WAL into the database file.
   writer.pragma('wal_autocheckpoint = 0');
   writer.pragma('journal_size_limit = 67108864'); // a WAL that grew past 64 MB is cut back when it starts over
