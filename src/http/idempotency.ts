@@ -15,7 +15,7 @@ import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/co
 import { IN_FLIGHT_GRACE_MS } from '../core/payments/maintenance.ts';
 import type { PaymentsTx } from '../core/payments/repository.ts';
 import type { Db, Store } from '../store/store.ts';
-import { claimKey, completeKey, releaseKey } from '../store/request-guards.ts';
+import { claimKey, completeKey } from '../store/request-guards.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
@@ -106,15 +106,16 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
   }
 
   /**
-   * The command failed. An error worth retrying (5xx) frees the key; any
-   * other is stored as the key's response. Returns the key's claim when the
-   * key turns out to belong to another request.
+   * The command failed. A business error is stored as the key's response.
+   * A server error (5xx) stores nothing, so the request can be retried: when
+   * it came before the command recorded anything, the key was never claimed;
+   * after, the key stays claimed by what the command recorded (a payment
+   * that may be in flight at the network), and a retry waits for recovery
+   * to settle it instead of making a second payment. Returns the key's claim
+   * when the key turns out to belong to another request.
    */
   async failed(status: number, body: string): Promise<KeyTakenClaim | null> {
-    if (status >= 500) {
-      if (this.claimed) await this.store.unit((db) => releaseKey(db, this.key));
-      return null;
-    }
+    if (status >= 500) return null;
     return this.storeResponse(status, body);
   }
 

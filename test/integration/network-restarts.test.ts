@@ -141,10 +141,25 @@ describeEachBackend('recovery when the sandbox clock is advanced', (backend) => 
   let tp: TestPlatform;
   let merchant: UqpayClient;
   let network!: CardNetwork;
+  /** The next authorization's answer is lost on its way back (the network approved; the platform sees an error). */
+  let loseNextAnswer = false;
 
   beforeAll(async () => {
     // Recovery runs at start and on a clock advance only: its timer never fires during the test.
-    tp = await startPlatform(backend, { recoveryIntervalMs: 3_600_000, cardNetwork: (sim) => (network = sim) });
+    const losing = (sim: CardNetwork): CardNetwork => ({
+      authorize: async (req) => {
+        const answer = await sim.authorize(req);
+        if (!loseNextAnswer) return answer;
+        loseNextAnswer = false;
+        throw new Error('connection reset by the network');
+      },
+      capture: (reference, amount) => sim.capture(reference, amount),
+      void: (reference) => sim.void(reference),
+      refund: (reference, refundId, amount) => sim.refund(reference, refundId, amount),
+      lookup: (reference) => sim.lookup(reference),
+      inquire: (reference) => sim.inquire(reference),
+    });
+    tp = await startPlatform(backend, { recoveryIntervalMs: 3_600_000, cardNetwork: (sim) => losing((network = sim)) });
     merchant = await UqpayClient.create(tp);
   });
   afterAll(async () => {
@@ -178,6 +193,27 @@ describeEachBackend('recovery when the sandbox clock is advanced', (backend) => 
       reference: 'PA2000000000000000002', merchantId, card: { number: '5346930100108117', expiryMonth: 12, expiryYear: 2099 }, amount: { amount: 600, currency: 'SGD' },
     });
     expect(late).toMatchObject({ outcome: 'declined', failureCode: 'processing_error' });
+  });
+
+  it('a request whose approval was lost on the way answers 500, and its retry with the same key gets that payment once settled, never a second one', async () => {
+    const before = await pendingBalance(merchant, 'AUD');
+    const key = randomUUID();
+    const body = { ...intentBody({ amount: '9.00', currency: 'AUD' }), payment_method: seedCard() };
+    loseNextAnswer = true;
+    const failed = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(failed.status, failed.text).toBe(500);
+    expect(failed.body).toMatchObject({ type: 'api_error' });
+    // The payment it recorded is in flight: the retry waits for it rather than paying again.
+    const soon = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(soon.status, soon.text).toBe(409);
+    await advanceClock(tp, 6);
+    const retry = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.body).toMatchObject({ intent_status: 'SUCCEEDED', amount: '9', currency: 'AUD' });
+    const all = await merchant.get('/v2/payment_intents?page_size=100');
+    expect(all.body.data.filter((i: { currency: string }) => i.currency === 'AUD')).toHaveLength(1);
+    expect(before).toBeUndefined();
+    expect(await pendingBalance(merchant, 'AUD')).toBe('9');
   });
 });
 
