@@ -69,8 +69,8 @@ describeEachBackend('the card network across a restart', (backend) => {
   afterEach(async () => {
     held.release();
     held = new HeldAnswers();
-    await first?.close();
     await second?.close();
+    await first?.close(); // removes the data dir the two shared
     first = second = null;
     await drop();
   });
