@@ -33,6 +33,7 @@ import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
+import { simCardNetworkRecords } from './store/sim-card-network-repo.ts';
 import { openStore, type Store } from './store/store.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
@@ -56,10 +57,14 @@ export interface BuildOptions {
   /** Workers' polling intervals; tests shorten them. */
   relayIntervalMs?: number;
   sweepIntervalMs?: number;
-  /** How often work a crash left in flight is looked for (default 30 s). */
+  /** How often work a crash left in flight is looked for (default 2 s; also at start and when the sandbox clock is advanced). */
   recoveryIntervalMs?: number;
-  /** The card network (default: the simulator); tests wrap it to interleave other work with an authorization. */
-  cardNetwork?: CardNetwork;
+  /**
+   * The card network (default: the simulator), or a function given the
+   * simulator that answers the network to use: tests wrap it to interleave
+   * other work with an authorization.
+   */
+  cardNetwork?: CardNetwork | ((simulator: CardNetwork) => CardNetwork);
 }
 
 export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
@@ -81,11 +86,14 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
   /** A wallet order's hosted pay page, as shoppers reach it. */
   const walletPageUrl = (token: string) => `${baseUrl}${WALLET_PAY_PATH}/${token}`;
+  // The simulated network keeps its records in the database: shared by the nodes, kept across restarts.
+  const simNetwork = new SimCardNetwork({ records: simCardNetworkRecords(store), now: () => clock.now() });
+  const cardNetwork = typeof opts.cardNetwork === 'function' ? opts.cardNetwork(simNetwork) : opts.cardNetwork ?? simNetwork;
   const payments = new PaymentsService({
     store: paymentsStore(store),
     clock,
     ids,
-    cardNetwork: opts.cardNetwork ?? new SimCardNetwork({ now: () => clock.now() }),
+    cardNetwork,
     threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
     wallets: new SimWallets({ payUrl: walletPageUrl, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),
@@ -144,6 +152,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   const sweep = async () => {
     await payments.expireDue();
     await payments.settlePending();
+    await payments.recoverInFlight();
     await relay.drain();
   };
   clock.onAdvance(sweep);
@@ -172,12 +181,14 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       if (workersStarted) return;
       workersStarted = true;
       relay.start(opts.relayIntervalMs ?? 250);
-      // Only work in flight for over a minute: on a database shared with other nodes, what is younger may be theirs, still running.
+      // Only work in flight longer than a request waits for the outside world (IN_FLIGHT_GRACE_MS): on a database
+      // shared with other nodes, what is younger may be theirs, still running.
       guard('startup recovery', () => payments.recoverInFlight())();
       timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('pending settlement', () => payments.settlePending()), opts.sweepIntervalMs ?? 1000));
-      timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), opts.recoveryIntervalMs ?? 30_000));
+      timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), opts.recoveryIntervalMs ?? 2_000));
       timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
+      timers.push(setInterval(guard('card network purge', () => simNetwork.purge()), 10 * 60_000));
       // Another node on the same database may have moved the sandbox clock.
       if (sandbox) timers.push(setInterval(guard('clock sync', () => clock.sync()), opts.sweepIntervalMs ?? 1000));
       for (const t of timers) t.unref();

@@ -53,13 +53,26 @@ export type AuthorizationResult =
   /** The issuer has not answered yet: `lookup` gives the answer once it has. */
   | { outcome: 'pending'; network: string };
 
+/** What the network says when asked about an authorization whose answer the platform lost. */
+export type AuthorizationInquiry = AuthorizationResult | { outcome: 'never_received' };
+
 export interface CardNetwork {
+  /** The same reference again (a retry) gets the first answer. */
   authorize(req: AuthorizationRequest): Promise<AuthorizationResult>;
   capture(reference: string, amount: Money): Promise<void>;
   void(reference: string): Promise<void>;
   refund(reference: string, refundId: string, amount: Money): Promise<void>;
-  /** What the network knows of an authorization; null when it never saw it. */
+  /** What the network knows of an authorization; null when it has not received it (it may be on its way). */
   lookup(reference: string): Promise<AuthorizationResult | null>;
+  /**
+   * For recovery of an attempt whose answer was lost (a crash, a timeout):
+   * the answer the network gave (or pending), or never_received. That is
+   * final: from then on the network refuses an authorization under the
+   * reference (as a network reverses one its acquirer timed out on), so the
+   * attempt is safe to decline, also while its request may still be running
+   * on another node.
+   */
+  inquire(reference: string): Promise<AuthorizationInquiry>;
 }
 
 export type AuthenticationDecision =

@@ -12,18 +12,21 @@
 import { createHmac, hash } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/command.ts';
+import { IN_FLIGHT_GRACE_MS } from '../core/payments/maintenance.ts';
 import type { PaymentsTx } from '../core/payments/repository.ts';
 import type { Db, Store } from '../store/store.ts';
-import { claimKey, completeKey, releaseKey } from '../store/request-guards.ts';
+import { claimKey, completeKey } from '../store/request-guards.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
- * A key still processing this long after its request began belongs to a
- * request that died mid-way: no request runs this long, and by then the
- * recovery worker (every 30 s, for work older than 60 s) has settled what it
- * left in flight.
+ * A key still processing this long after its request began, whose object
+ * has settled, belongs to a request that died mid-way (or lost a race with
+ * recovery, and can no longer store an answer): recovery settles work in
+ * flight for longer than IN_FLIGHT_GRACE_MS, at start, every few seconds and
+ * when the sandbox clock is advanced. The wait covers the moment between a
+ * command's units (a refused cancel records its refusal, then its error).
  */
-export const ABANDONED_AFTER_MS = 2 * 60 * 1000;
+export const ABANDONED_AFTER_MS = IN_FLIGHT_GRACE_MS;
 
 /** Why a key cannot be used for this request: its stored response, another body, or a request still running. */
 export type KeyTakenClaim = Exclude<KeyClaim, { kind: 'new' }>;
@@ -103,15 +106,16 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
   }
 
   /**
-   * The command failed. An error worth retrying (5xx) frees the key; any
-   * other is stored as the key's response. Returns the key's claim when the
-   * key turns out to belong to another request.
+   * The command failed. A business error is stored as the key's response.
+   * A server error (5xx) stores nothing, so the request can be retried: when
+   * it came before the command recorded anything, the key was never claimed;
+   * after, the key stays claimed by what the command recorded (a payment
+   * that may be in flight at the network), and a retry waits for recovery
+   * to settle it instead of making a second payment. Returns the key's claim
+   * when the key turns out to belong to another request.
    */
   async failed(status: number, body: string): Promise<KeyTakenClaim | null> {
-    if (status >= 500) {
-      if (this.claimed) await this.store.unit((db) => releaseKey(db, this.key));
-      return null;
-    }
+    if (status >= 500) return null;
     return this.storeResponse(status, body);
   }
 

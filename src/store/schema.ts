@@ -171,6 +171,20 @@ export interface PlatformCounterTable {
   value: number;
 }
 
+/** The simulated card network's record of one authorization reference (migration 009). */
+export interface SimCardAuthorizationTable {
+  reference: string;
+  result: string | null; // JSON AuthorizationResult; null: never received (recovery asked first)
+  answer_at: number | null; // a slow issuer's answer is given from then on
+  amount: number | null;
+  currency: string | null;
+  captured_amount: number | null;
+  voided: number; // 0 | 1
+  refunded_amount: number;
+  refunds: string | null; // JSON { refund id: amount }
+  created_at: number;
+}
+
 export interface Database {
   merchants: MerchantTable;
   payment_intents: PaymentIntentTable;
@@ -184,4 +198,5 @@ export interface Database {
   card_vault: CardVaultTable;
   merchant_references: MerchantReferenceTable;
   platform_counters: PlatformCounterTable;
+  sim_card_authorizations: SimCardAuthorizationTable;
 }

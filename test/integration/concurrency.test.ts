@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
 import { StaleWrite } from '../../src/core/payments/repository.ts';
 import type { CardNetwork } from '../../src/core/ports.ts';
-import { SimCardNetwork } from '../../src/network/sim/card-network.ts';
 import { paymentsStore } from '../../src/store/payments-repo.ts';
 import { createPgDatabase, describeEachBackend, freePort, intentBody, PG_SKIP_REASON, seedCard, startPlatform, UqpayClient, type Reply, type TestPlatform } from '../support/platform.ts';
 
@@ -227,8 +226,7 @@ describeEachBackend('an authorization answered while a recovery sweep settles th
   let sweepFirst = false;
 
   beforeAll(async () => {
-    const network = new SimCardNetwork();
-    const racing: CardNetwork = {
+    const racing = (network: CardNetwork): CardNetwork => ({
       authorize: async (req) => {
         if (sweepFirst) {
           sweepFirst = false;
@@ -240,7 +238,8 @@ describeEachBackend('an authorization answered while a recovery sweep settles th
       void: (reference) => network.void(reference),
       refund: (reference, refundId, amount) => network.refund(reference, refundId, amount),
       lookup: (reference) => network.lookup(reference),
-    };
+      inquire: (reference) => network.inquire(reference),
+    });
     tp = await startPlatform(backend, { cardNetwork: racing });
     merchant = await UqpayClient.create(tp, { name: 'Racing Merchant' });
   });
@@ -251,7 +250,8 @@ describeEachBackend('an authorization answered while a recovery sweep settles th
   it('the sweep decides first: the late approval is refused, nothing is charged, the intent can be paid again', async () => {
     sweepFirst = true;
     const created = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '25.00' }), payment_method: seedCard() });
-    // The sweep found the network knew nothing yet and declined the attempt; the approval that came after must not pay it.
+    // The sweep found the network had not received it and declined the attempt; the network then refuses the
+    // authorization that arrives after, and nothing pays the intent.
     expect(created.status, created.text).toBe(400);
     expect(created.body).toMatchObject({ type: 'payment_error', code: 'invalid_status_for_operation' });
     const list = await merchant.get('/v2/payment_intents?page_size=10');

@@ -1,13 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AuthorizationRequest, CardDetails } from '../../src/core/ports.ts';
 import { money } from '../../src/core/money.ts';
 import {
   bin, cvcValid, detectNetwork, fingerprint, isExpired, last4, luhnValid, maskPan,
 } from '../../src/core/payments/card.ts';
-import { SimCardNetwork } from '../../src/network/sim/card-network.ts';
+import { SIM_NETWORK_RETENTION_MS, SimCardNetwork, type SimCardNetworkOptions } from '../../src/network/sim/card-network.ts';
 import { SimThreeDSServer } from '../../src/network/sim/three-ds-server.ts';
 import { TEST_CARDS } from '../../src/network/sim/test-cards.ts';
+import { simCardNetworkRecords } from '../../src/store/sim-card-network-repo.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
+import { createPgDatabase, describeEachBackend } from '../support/platform.ts';
 
 const card = (number: string, cvc: string | null = '123'): CardDetails => ({
   number, expiryMonth: 12, expiryYear: 2099, ...(cvc !== null && { cvc }),
@@ -96,7 +101,28 @@ describe('test-card table', () => {
   });
 });
 
-describe('SimCardNetwork', () => {
+describeEachBackend('SimCardNetwork', (backend) => {
+  let store: Store;
+  let drop: (() => Promise<void>) | null = null;
+  let dir: string | null = null;
+  beforeAll(async () => {
+    if (backend === 'postgres') {
+      const db = await createPgDatabase();
+      drop = db.drop;
+      store = await openStore({ databaseUrl: db.url, dataDir: os.tmpdir() });
+    } else {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'polypay-sim-'));
+      store = await openStore({ dataDir: dir });
+    }
+  });
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  /** A network keeping its records in this backend's database. */
+  const network = (options: Omit<SimCardNetworkOptions, 'records'> = {}) => new SimCardNetwork({ records: simCardNetworkRecords(store), ...options });
+
   const expected: Record<string, string> = {
     '5346930100108117': 'approved',
     '4242424242424242': 'approved',
@@ -114,7 +140,7 @@ describe('SimCardNetwork', () => {
   };
 
   it('answers every table entry as documented', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     for (const c of TEST_CARDS) {
       const r = await net.authorize(request(c.number, { threeDS: passedThreeDS }));
       expect(r.network).toBe(c.network);
@@ -135,7 +161,7 @@ describe('SimCardNetwork', () => {
 
   it('answers a slow issuer\'s authorization as pending until its delay has passed on the given clock, then as approved', async () => {
     let now = 1_000_000;
-    const net = new SimCardNetwork({ now: () => now });
+    const net = network({ now: () => now });
     const req = request('4000000000000267');
     expect(await net.authorize(req)).toEqual({ outcome: 'pending', network: 'visa' });
     now += 9_999;
@@ -149,12 +175,12 @@ describe('SimCardNetwork', () => {
   });
 
   it('gives a generic decline the advice do_not_try_again', async () => {
-    const r = await new SimCardNetwork().authorize(request('4000000000000002'));
+    const r = await network().authorize(request('4000000000000002'));
     expect(r).toEqual({ outcome: 'declined', failureCode: 'card_declined', adviceCode: 'do_not_try_again', network: 'visa' });
   });
 
   it('fills approval codes and results', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     const r = await net.authorize(request('5346930100108117'));
     expect(r).toMatchObject({ outcome: 'approved', cvcResult: 'M', avsResult: 'Y', network: 'mastercard', fundingType: 'credit' });
     if (r.outcome !== 'approved') throw new Error('expected approval');
@@ -167,13 +193,13 @@ describe('SimCardNetwork', () => {
   });
 
   it('approves any other Luhn-valid number and declines a number failing Luhn', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     expect(await net.authorize(request('4111111111111111'))).toMatchObject({ outcome: 'approved', network: 'visa' });
     expect(await net.authorize(request('4111111111111112'))).toMatchObject({ outcome: 'declined', failureCode: 'incorrect_number' });
   });
 
   it('declines the challenge card without 3DS and any card after failed 3DS', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     expect(await net.authorize(request('4000002500003155'))).toMatchObject({ outcome: 'declined', failureCode: 'authentication_required' });
     expect(await net.authorize(request('4000002500003155', { threeDS: passedThreeDS }))).toMatchObject({ outcome: 'approved' });
     const failed = { ...passedThreeDS, status: 'N' as const, eci: '07' };
@@ -181,7 +207,7 @@ describe('SimCardNetwork', () => {
   });
 
   it('takes extra cards from its options', async () => {
-    const net = new SimCardNetwork({
+    const net = network({
       cards: [{ number: '4242424242424242', network: 'visa', brand: 'Visa', fundingType: 'prepaid', outcome: 'declined', failureCode: 'lost_card', description: 'test' }],
     });
     expect(await net.authorize(request('4242424242424242'))).toEqual({ outcome: 'declined', failureCode: 'lost_card', network: 'visa' });
@@ -189,7 +215,7 @@ describe('SimCardNetwork', () => {
   });
 
   it('remembers authorizations by reference', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     const req = request('5346930100108117');
     const r = await net.authorize(req);
     expect(await net.lookup(req.reference)).toEqual(r);
@@ -202,12 +228,12 @@ describe('SimCardNetwork', () => {
   });
 
   it('captures up to the authorized amount', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     const req = request('4242424242424242', { amount: money(1000, 'SGD') });
     await net.authorize(req);
     await expect(net.capture(req.reference, money(1001, 'SGD'))).rejects.toThrow();
     await expect(net.capture(req.reference, money(1000, 'USD'))).rejects.toThrow();
-    // Authorized before a restart or by another node: the platform's records are trusted.
+    // No record (purged after the retention window): the platform's records are trusted.
     await expect(net.capture('authorized-elsewhere', money(1, 'SGD'))).resolves.toBeUndefined();
     await expect(net.refund('authorized-elsewhere', 'RF1', money(1, 'SGD'))).resolves.toBeUndefined();
     await net.capture(req.reference, money(600, 'SGD'));
@@ -217,7 +243,7 @@ describe('SimCardNetwork', () => {
   });
 
   it('refunds up to the captured amount, once per refund id', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     const req = request('4242424242424242', { amount: money(1000, 'SGD') });
     await net.authorize(req);
     await net.capture(req.reference, money(800, 'SGD'));
@@ -229,7 +255,7 @@ describe('SimCardNetwork', () => {
   });
 
   it('refunds an auto-captured authorization up to its amount', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     const req = request('4242424242424242', { amount: money(1000, 'SGD') });
     await net.authorize(req);
     await expect(net.refund(req.reference, 'R1', money(1001, 'SGD'))).rejects.toThrow();
@@ -237,7 +263,7 @@ describe('SimCardNetwork', () => {
   });
 
   it('voids an uncaptured authorization, after which nothing is captured or refunded', async () => {
-    const net = new SimCardNetwork();
+    const net = network();
     const req = request('4242424242424242');
     await net.authorize(req);
     await net.void(req.reference);
@@ -249,7 +275,107 @@ describe('SimCardNetwork', () => {
     await expect(net.capture(declined.reference, declined.amount)).rejects.toThrow();
     await expect(net.void(declined.reference)).rejects.toThrow();
   });
+
+  it('keeps authorizations in the database: another node, or the process after a restart, knows them', async () => {
+    const req = request('5346930100108117', { amount: money(1000, 'SGD') });
+    const approved = await network().authorize(req);
+    expect(approved.outcome).toBe('approved');
+    const elsewhere = network(); // a new instance: nothing of the first one's memory
+    expect(await elsewhere.lookup(req.reference)).toEqual(approved);
+    expect(await elsewhere.inquire(req.reference)).toEqual(approved);
+    expect(await elsewhere.authorize(req)).toEqual(approved); // a retry on another node gets the first answer
+    await elsewhere.capture(req.reference, money(600, 'SGD'));
+    // The capture is known to the first instance too: over the captured amount is refused.
+    await expect(network().refund(req.reference, 'R1', money(601, 'SGD'))).rejects.toThrow(/refundable/);
+    await network().refund(req.reference, 'R1', money(600, 'SGD'));
+    await expect(elsewhere.refund(req.reference, 'R1', money(500, 'SGD'))).rejects.toThrow(/another amount/);
+  });
+
+  it('answers an inquiry about an authorization it never received as never_received, and refuses that authorization when it comes late', async () => {
+    const net = network();
+    const late = request('4242424242424242');
+    expect(await net.inquire(late.reference)).toEqual({ outcome: 'never_received' });
+    expect(await network().inquire(late.reference)).toEqual({ outcome: 'never_received' }); // any node, any time after
+    expect(await net.authorize(late)).toEqual({ outcome: 'declined', failureCode: 'processing_error', network: 'visa' });
+    expect(await net.lookup(late.reference)).toBeNull();
+    await expect(net.capture(late.reference, late.amount)).rejects.toThrow(/never received/);
+    // An authorization it did receive is answered as given, a slow issuer's as pending until it answers.
+    let now = 5_000_000;
+    const slow = request('4000000000000267');
+    expect((await network({ now: () => now }).authorize(slow)).outcome).toBe('pending');
+    expect(await network({ now: () => now }).inquire(slow.reference)).toEqual({ outcome: 'pending', network: 'visa' });
+    now += 10_000;
+    expect((await network({ now: () => now }).inquire(slow.reference)).outcome).toBe('approved');
+  });
+
+  it('purges authorizations older than its retention window of platform time', async () => {
+    let now = Date.now() + 30 * 86_400_000;
+    const net = network({ now: () => now });
+    await net.purge(); // earlier tests' records are past the window by now
+    const old = request('4242424242424242');
+    await net.authorize(old);
+    now += 60_000;
+    const young = request('4242424242424242');
+    await net.authorize(young);
+    now += SIM_NETWORK_RETENTION_MS;
+    expect(await net.purge(1)).toBe(1); // batches until nothing is due
+    expect(await net.lookup(old.reference)).toBeNull();
+    expect((await net.lookup(young.reference))?.outcome).toBe('approved');
+    // A capture or refund of a purged authorization is taken on the platform's word.
+    await expect(net.refund(old.reference, 'R1', old.amount)).resolves.toBeUndefined();
+    now += 60_000;
+    expect(await net.purge()).toBe(1);
+    expect(await net.lookup(young.reference)).toBeNull();
+    expect(await store.read.selectFrom('sim_card_authorizations').select('reference').execute()).toEqual([]);
+  });
+
+  it('holds nothing per payment in process memory', async () => {
+    const net = network();
+    const run = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const req = request(i % 3 ? '4242424242424242' : '4000000000009995');
+        const r = await net.authorize(req);
+        if (r.outcome === 'approved') {
+          await net.capture(req.reference, req.amount);
+          await net.refund(req.reference, `R${seq}`, money(1, 'SGD'));
+        }
+        await net.lookup(req.reference);
+        await net.inquire(`${req.reference}-lost`);
+      }
+    };
+    await run(10);
+    const before = collectionSizes(net);
+    await run(60);
+    expect(collectionSizes(net)).toEqual(before);
+  });
 });
+
+/**
+ * The size of every Map, Set and array reachable from `root`'s own fields,
+ * by path, leaving out its records (they live in the database).
+ */
+function collectionSizes(root: object): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  const seen = new Set<unknown>();
+  const walk = (value: unknown, where: string): void => {
+    if (value === null || typeof value !== 'object' || seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof Map) {
+      sizes[where] = value.size;
+      for (const [k, v] of value) walk(v, `${where}[${String(k)}]`);
+    } else if (value instanceof Set) {
+      sizes[where] = value.size;
+    } else if (Array.isArray(value)) {
+      sizes[where] = value.length;
+      value.forEach((v, i) => walk(v, `${where}[${i}]`));
+    } else {
+      for (const [k, v] of Object.entries(value)) if (k !== 'records') walk(v, `${where}.${k}`);
+    }
+  };
+  walk(root, 'network');
+  expect(Object.keys(sizes).length).toBeGreaterThan(0); // the test-card table at least
+  return sizes;
+}
 
 describe('SimThreeDSServer', () => {
   const server = () => new SimThreeDSServer({ challengeUrl: (id) => `http://localhost/3ds/challenge/${id}` });
@@ -305,7 +431,13 @@ describe('SimThreeDSServer', () => {
 
   it('approves the challenge card end to end after a successful challenge', async () => {
     const s = server();
-    const net = new SimCardNetwork();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'polypay-sim-'));
+    const store = await openStore({ dataDir: dir });
+    onTestFinished(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const net = new SimCardNetwork({ records: simCardNetworkRecords(store) });
     const d = await auth(s, '4000002500003155', false);
     if (d.kind !== 'challenge') throw new Error('expected a challenge');
     const ok = await net.authorize(request('4000002500003155', { threeDS: s.challengeResult(d.challengeId, true, 'visa') }));

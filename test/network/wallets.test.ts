@@ -120,6 +120,14 @@ describe('SimWallets refunds', () => {
     await expect(sim.refund('PA1', 'RF1', sgd(50))).rejects.toThrow(/another amount/);
     await sim.refund('PA1', 'RF2', sgd(50));
   });
+
+  it('remembers only the latest 10,000 refund ids, so its memory does not grow with every refund', async () => {
+    const { sim } = wallets();
+    await sim.refund('PA0', 'RF-first', sgd(100));
+    for (let i = 0; i < 10_000; i++) await sim.refund(`PA${i}`, `RF${i}`, sgd(1));
+    await expect(sim.refund('PA9999', 'RF9999', sgd(2))).rejects.toThrow(/another amount/); // a recent one is still known
+    await expect(sim.refund('PA0', 'RF-first', sgd(50))).resolves.toBeUndefined(); // the oldest is forgotten
+  });
 });
 
 describe('payment codes', () => {

@@ -9,11 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createPgDatabase as createDatabase, pgUnavailable } from './postgres.ts';
 import { describe, expect } from 'vitest';
-import { buildPlatform, type Platform } from '../../src/app.ts';
+import { buildPlatform, type BuildOptions, type Platform } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
 import type { StoredPaymentMethod } from '../../src/core/payments/types.ts';
-import type { CardNetwork } from '../../src/core/ports.ts';
 import { paymentsStore } from '../../src/store/payments-repo.ts';
 import { RecordingEndpoint, type ReceivedRequest } from './receiver.ts';
 
@@ -62,7 +61,10 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(backend: Backend, opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: CardNetwork } = {}): Promise<TestPlatform> {
+export async function startPlatform(
+  backend: Backend,
+  opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: BuildOptions['cardNetwork']; recoveryIntervalMs?: number } = {},
+): Promise<TestPlatform> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'polypay-test-'));
   let databaseUrl = opts.databaseUrl;
   let drop: (() => Promise<void>) | null = null;
@@ -74,7 +76,7 @@ export async function startPlatform(backend: Backend, opts: { dataDir?: string; 
     drop = db.drop;
   }
   const config = loadConfig({}, { dataDir, port: 0, host: '127.0.0.1', databaseUrl, logLevel: 'warn', mode: 'sandbox' });
-  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: 200, cardNetwork: opts.cardNetwork });
+  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: opts.recoveryIntervalMs ?? 200, cardNetwork: opts.cardNetwork });
   const baseUrl = await platform.listen();
   return {
     platform,

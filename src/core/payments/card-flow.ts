@@ -76,12 +76,13 @@ export class CardFlow {
 
   /**
    * A card attempt a crash left between "recorded" and "result applied" is
-   * settled by asking the network what it knows (declined when it knows nothing).
+   * settled by asking the network: its answer, or a processing_error decline
+   * when it never received the authorization (and now never will).
    */
   async recoverCardAttempt(intent: PaymentIntent, attempt: PaymentAttempt): Promise<boolean> {
-    const known = await this.ctx.deps.cardNetwork.lookup(attempt.id);
-    if (known?.outcome === 'pending') return false; // the issuer is still deciding: settlePendingCard applies its answer
-    const result = known ?? processingError(attempt);
+    const known = await this.ctx.deps.cardNetwork.inquire(attempt.id);
+    if (known.outcome === 'pending') return false; // the issuer is still deciding: settlePendingCard applies its answer
+    const result = known.outcome === 'never_received' ? processingError(attempt) : known;
     const settle = this.ctx.storedRows(this.ctx.internal(intent.id), intent, attempt);
     return this.ctx.applied(() => this.applyAuthorization(settle, null, result));
   }
@@ -149,7 +150,7 @@ function networkOf(attempt: PaymentAttempt): string {
   return attempt.paymentMethod.type === 'card' ? attempt.paymentMethod.card.network : attempt.paymentMethod.wallet.kind;
 }
 
-/** The answer for an attempt that cannot be authorized (its card is gone, or the network knows nothing of it). */
+/** The answer for an attempt that cannot be authorized (its card is gone, or the network never received it). */
 function processingError(attempt: PaymentAttempt): AuthorizationResult {
   return { outcome: 'declined', failureCode: 'processing_error', network: networkOf(attempt) };
 }

@@ -8,6 +8,15 @@ import * as machine from './machine.ts';
 import type { Refunds } from './refunds.ts';
 import type { WalletFlow } from './wallet-flow.ts';
 
+/**
+ * How long an attempt or refund may wait for the outside world before
+ * recovery settles it: longer than a live request waits for a network or
+ * wallet answer, so on a database shared by several nodes recovery leaves
+ * alone what another node is still working on. Platform time: advancing the
+ * sandbox clock makes everything in flight this old at once.
+ */
+export const IN_FLIGHT_GRACE_MS = 5_000;
+
 export class Maintenance {
   constructor(
     private readonly ctx: PaymentsContext,
@@ -54,9 +63,10 @@ export class Maintenance {
   /**
    * Attempts a crash left between "recorded" and "result applied" are settled
    * by asking the network what it knows; refunds in flight are re-sent (the
-   * network dedupes by refund id) and settled.
+   * network dedupes by refund id) and settled. Only what has waited longer
+   * than `olderThanMs` of platform time.
    */
-  async recoverInFlight(olderThanMs: number): Promise<number> {
+  async recoverInFlight(olderThanMs: number = IN_FLIGHT_GRACE_MS): Promise<number> {
     const cutoff = this.ctx.now - olderThanMs;
     let count = 0;
     for (const attempt of await this.ctx.deps.store.reads.attemptsInFlight(cutoff, 100)) {

@@ -14,13 +14,14 @@ import type { CommandHooks } from './command.ts';
 import { PaymentsContext, type IntentView, type PaymentsDeps } from './context.ts';
 import { Intents, type ConfirmInput, type CreateIntentInput } from './intents.ts';
 import type * as machine from './machine.ts';
-import { Maintenance } from './maintenance.ts';
+import { IN_FLIGHT_GRACE_MS, Maintenance } from './maintenance.ts';
 import { Refunds, type RefundInput } from './refunds.ts';
 import type { AttemptFilter, IntentFilter, Page, PageRequest, RefundFilter } from './repository.ts';
 import type { CancellationReason, PaymentAttempt, Refund } from './types.ts';
 import { WalletFlow } from './wallet-flow.ts';
 
 export { INTENT_LIFETIME_MS } from './context.ts';
+export { IN_FLIGHT_GRACE_MS } from './maintenance.ts';
 export type { IntentView, PaymentsDeps } from './context.ts';
 export type { ConfirmInput, CreateIntentInput, IntentFields } from './intents.ts';
 export type { CardInput, PaymentMethodInput, WalletInput } from './methods.ts';
@@ -144,8 +145,8 @@ export class PaymentsService {
     return this.maintenance.expireDue(limit);
   }
 
-  /** Settles attempts and refunds a crash left in flight. Returns how many were settled. */
-  recoverInFlight(olderThanMs = 60_000): Promise<number> {
+  /** Settles attempts and refunds a crash left in flight (for longer than `olderThanMs` of platform time). Returns how many were settled. */
+  recoverInFlight(olderThanMs = IN_FLIGHT_GRACE_MS): Promise<number> {
     return this.maintenance.recoverInFlight(olderThanMs);
   }
 }

@@ -1,112 +1,177 @@
 import { hash } from 'node:crypto';
 import type { Money } from '../../core/money.ts';
-import type { AuthorizationRequest, AuthorizationResult, CardNetwork } from '../../core/ports.ts';
+import type { AuthorizationInquiry, AuthorizationRequest, AuthorizationResult, CardNetwork } from '../../core/ports.ts';
 import { luhnValid } from '../../core/payments/card.ts';
 import { defaultTestCard, testCardTable, type TestCard } from './test-cards.ts';
 
-export interface SimCardNetworkOptions {
-  /** Extra test cards; an entry with a documented number replaces it. */
-  cards?: readonly TestCard[];
-  /** Platform time, for issuers that answer late (default: real time). */
-  now?: () => number;
-}
+/**
+ * How long the network keeps an authorization's record, in platform time:
+ * recovery has settled every attempt long before. After that a capture,
+ * void or refund of it is taken on the platform's word (see SimCardNetwork).
+ */
+export const SIM_NETWORK_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-interface Authorization {
-  /** The issuer's answer, given out from `answerAt` on (before it, the authorization is pending). */
-  result: AuthorizationResult;
-  answerAt?: number;
-  amount: Money;
-  captured?: number;
+/** What the network keeps of one authorization reference. */
+export interface NetworkAuthorization {
+  /** The issuer's answer; null: never received (recovery asked first), and refused from then on. */
+  result: AuthorizationResult | null;
+  /** A slow issuer's answer is given from then on (before, the authorization is pending). */
+  answerAt: number | null;
+  amount: Money | null;
+  captured: number | null;
   voided: boolean;
   refunded: number;
-  refunds: Map<string, number>;
+  /** Refund id -> amount, so a retried refund is recognised. */
+  refunds: Record<string, number>;
+  createdAt: number;
+}
+
+/**
+ * Where the network keeps its records: in the platform's database, each
+ * write a small unit of its own (the network is an outside party, never part
+ * of a payments transaction), so every node and a restarted process see the
+ * same network. Implemented by store/sim-card-network-repo.ts.
+ */
+export interface CardNetworkRecords {
+  /** Stores `auth` under `reference` unless the reference has a record; answers the record stored (this one or the earlier one). */
+  add(reference: string, auth: NetworkAuthorization): Promise<NetworkAuthorization>;
+  find(reference: string): Promise<NetworkAuthorization | null>;
+  /**
+   * In one unit, with the record read under lock: `change` answers the record
+   * to store (or null to keep it, or throws to refuse). False when there is no record.
+   */
+  change(reference: string, change: (auth: NetworkAuthorization) => NetworkAuthorization | null): Promise<boolean>;
+  /** Deletes up to `limit` records created before `before`; answers how many. */
+  purge(before: number, limit: number): Promise<number>;
+}
+
+export interface SimCardNetworkOptions {
+  /** Where authorizations are kept. */
+  records: CardNetworkRecords;
+  /** Extra test cards; an entry with a documented number replaces it. */
+  cards?: readonly TestCard[];
+  /** Platform time, for issuers that answer late and for retention (default: real time). */
+  now?: () => number;
 }
 
 const AUTH_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
 
 /**
  * The simulated card network: deterministic outcomes from the test-card table.
- * Authorizations, captures, voids and refunds are kept in memory for the life
- * of the process (so `lookup` works after a crash of a request, not after a
- * restart: the simulated network forgets everything when the process stops).
- * No timers and no I/O: it sits on the hot path of the benchmark.
+ * Authorizations, captures, voids and refunds are kept in its records (the
+ * platform's database), not in process memory: any node answers alike, a
+ * restart forgets nothing, and the process holds nothing per payment.
+ * Records are kept SIM_NETWORK_RETENTION_MS (see `purge`).
  *
  * Captures, voids and refunds that break the rules (declined authorization,
  * over the authorized amount, ...) throw a plain Error: the core checks these
- * rules first and should never send one. A reference this process never saw
- * (authorized before a restart, or by another API node) is taken on the
- * platform's word: the platform's own records are the source of truth then.
+ * rules first and should never send one. A reference the network has no
+ * record of (purged after the retention window) is taken on the platform's
+ * word: the platform's own records are the source of truth then.
  */
 export class SimCardNetwork implements CardNetwork {
   private readonly cards: ReadonlyMap<string, TestCard>;
-  private readonly authorizations = new Map<string, Authorization>();
+  private readonly records: CardNetworkRecords;
   private readonly now: () => number;
 
-  constructor(options: SimCardNetworkOptions = {}) {
+  constructor(options: SimCardNetworkOptions) {
     this.cards = testCardTable(options.cards);
+    this.records = options.records;
     this.now = options.now ?? Date.now;
   }
 
   async authorize(req: AuthorizationRequest): Promise<AuthorizationResult> {
-    // The same reference twice (a retry after a crash) gets the first answer.
-    const known = this.authorizations.get(req.reference);
-    if (known) return this.answer(known);
     const result = this.decide(req);
+    const now = this.now();
     const delay = result.outcome === 'approved' ? this.cardOf(req.card.number).issuerDelayMs : undefined;
-    const auth: Authorization = { result, amount: req.amount, voided: false, refunded: 0, refunds: new Map() };
-    if (delay !== undefined) auth.answerAt = this.now() + delay;
-    this.authorizations.set(req.reference, auth);
-    return this.answer(auth);
+    const auth: NetworkAuthorization = {
+      result,
+      answerAt: delay === undefined ? null : now + delay,
+      amount: req.amount,
+      captured: null,
+      voided: false,
+      refunded: 0,
+      refunds: {},
+      createdAt: now,
+    };
+    // The same reference twice (a retry after a crash) gets the first answer.
+    const stored = await this.records.add(req.reference, auth);
+    // Recovery found it never received, and it declined the attempt: a late authorization is refused.
+    if (!stored.result) return { outcome: 'declined', failureCode: 'processing_error', network: result.network };
+    return this.answer(stored.result, stored.answerAt);
   }
 
   async capture(reference: string, amount: Money): Promise<void> {
-    const auth = this.approved(reference, amount);
-    if (!auth) return;
-    if (auth.voided) throw new Error(`authorization ${reference} was voided`);
-    if (amount.amount <= 0 || amount.amount > auth.amount.amount) {
-      throw new Error(`capture of ${amount.amount} is outside the authorized ${auth.amount.amount}`);
-    }
-    if (auth.captured !== undefined) {
-      if (auth.captured === amount.amount) return; // a retried capture
-      throw new Error(`authorization ${reference} was already captured`);
-    }
-    auth.captured = amount.amount;
+    await this.records.change(reference, (auth) => {
+      this.checkApproved(reference, auth, amount);
+      if (auth.voided) throw new Error(`authorization ${reference} was voided`);
+      const authorized = auth.amount!.amount;
+      if (amount.amount <= 0 || amount.amount > authorized) {
+        throw new Error(`capture of ${amount.amount} is outside the authorized ${authorized}`);
+      }
+      if (auth.captured !== null) {
+        if (auth.captured === amount.amount) return null; // a retried capture
+        throw new Error(`authorization ${reference} was already captured`);
+      }
+      return { ...auth, captured: amount.amount };
+    });
   }
 
   async void(reference: string): Promise<void> {
-    const auth = this.approved(reference);
-    if (!auth) return;
-    if (auth.captured !== undefined) throw new Error(`authorization ${reference} was captured`);
-    auth.voided = true;
+    await this.records.change(reference, (auth) => {
+      this.checkApproved(reference, auth);
+      if (auth.captured !== null) throw new Error(`authorization ${reference} was captured`);
+      return auth.voided ? null : { ...auth, voided: true };
+    });
   }
 
   async refund(reference: string, refundId: string, amount: Money): Promise<void> {
-    const auth = this.approved(reference, amount);
-    if (!auth) return;
-    if (auth.voided) throw new Error(`authorization ${reference} was voided`);
-    const previous = auth.refunds.get(refundId);
-    if (previous !== undefined) {
-      if (previous === amount.amount) return; // a retried refund
-      throw new Error(`refund ${refundId} was already made for another amount`);
-    }
-    // Refunds draw on the captured amount, or on the authorized amount of an authorization never captured separately.
-    const limit = auth.captured ?? auth.amount.amount;
-    if (amount.amount <= 0 || auth.refunded + amount.amount > limit) {
-      throw new Error(`refund of ${amount.amount} is over the refundable ${limit - auth.refunded}`);
-    }
-    auth.refunds.set(refundId, amount.amount);
-    auth.refunded += amount.amount;
+    await this.records.change(reference, (auth) => {
+      this.checkApproved(reference, auth, amount);
+      if (auth.voided) throw new Error(`authorization ${reference} was voided`);
+      const previous = auth.refunds[refundId];
+      if (previous !== undefined) {
+        if (previous === amount.amount) return null; // a retried refund
+        throw new Error(`refund ${refundId} was already made for another amount`);
+      }
+      // Refunds draw on the captured amount, or on the authorized amount of an authorization never captured separately.
+      const limit = auth.captured ?? auth.amount!.amount;
+      if (amount.amount <= 0 || auth.refunded + amount.amount > limit) {
+        throw new Error(`refund of ${amount.amount} is over the refundable ${limit - auth.refunded}`);
+      }
+      return { ...auth, refunded: auth.refunded + amount.amount, refunds: { ...auth.refunds, [refundId]: amount.amount } };
+    });
   }
 
   async lookup(reference: string): Promise<AuthorizationResult | null> {
-    const auth = this.authorizations.get(reference);
-    return auth ? this.answer(auth) : null;
+    const auth = await this.records.find(reference);
+    return auth?.result ? this.answer(auth.result, auth.answerAt) : null;
+  }
+
+  async inquire(reference: string): Promise<AuthorizationInquiry> {
+    const unreceived: NetworkAuthorization = {
+      result: null, answerAt: null, amount: null, captured: null, voided: false, refunded: 0, refunds: {}, createdAt: this.now(),
+    };
+    // Records the reference as never received unless it was: an authorization on its way now is refused when it arrives.
+    const stored = await this.records.add(reference, unreceived);
+    return stored.result ? this.answer(stored.result, stored.answerAt) : { outcome: 'never_received' };
+  }
+
+  /** Forgets authorizations older than the retention window; answers how many. Runs in the background, in batches. */
+  async purge(batch = 1000): Promise<number> {
+    const before = this.now() - SIM_NETWORK_RETENTION_MS;
+    let total = 0;
+    for (;;) {
+      const n = await this.records.purge(before, batch);
+      total += n;
+      if (n < batch) return total;
+    }
   }
 
   /** The issuer's answer, or pending while it has not come. */
-  private answer(auth: Authorization): AuthorizationResult {
-    if (auth.answerAt !== undefined && this.now() < auth.answerAt) return { outcome: 'pending', network: auth.result.network };
-    return auth.result;
+  private answer(result: AuthorizationResult, answerAt: number | null): AuthorizationResult {
+    if (answerAt !== null && this.now() < answerAt) return { outcome: 'pending', network: result.network };
+    return result;
   }
 
   private cardOf(number: string): TestCard {
@@ -146,15 +211,12 @@ export class SimCardNetwork implements CardNetwork {
     };
   }
 
-  /** The approved authorization behind a reference (null if this process never saw it); with `amount`, its currency must match. */
-  private approved(reference: string, amount?: Money): Authorization | null {
-    const auth = this.authorizations.get(reference);
-    if (!auth) return null;
-    const answer = this.answer(auth);
-    if (answer.outcome !== 'approved') throw new Error(`authorization ${reference} was ${answer.outcome}`);
-    if (amount && amount.currency !== auth.amount.currency) {
-      throw new Error(`currency ${amount.currency} differs from the authorized ${auth.amount.currency}`);
+  /** Throws unless the authorization was approved (and has answered); with `amount`, its currency must match. */
+  private checkApproved(reference: string, auth: NetworkAuthorization, amount?: Money): void {
+    const answer = auth.result ? this.answer(auth.result, auth.answerAt) : null;
+    if (answer?.outcome !== 'approved') throw new Error(`authorization ${reference} was ${answer?.outcome ?? 'never received'}`);
+    if (amount && amount.currency !== auth.amount!.currency) {
+      throw new Error(`currency ${amount.currency} differs from the authorized ${auth.amount!.currency}`);
     }
-    return auth;
   }
 }

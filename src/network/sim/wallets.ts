@@ -56,6 +56,9 @@ interface PendingCharge {
   reason: PendingReason;
 }
 
+/** How many refund ids the wallets remember, to recognise a retried refund. */
+const RECENT_REFUNDS = 10_000;
+
 export class SimWallets implements Wallets {
   private readonly pending = new Map<string, PendingCharge>();
   private readonly refunds = new Map<string, number>();
@@ -90,5 +93,7 @@ export class SimWallets implements Wallets {
     const previous = this.refunds.get(refundId);
     if (previous !== undefined && previous !== amount.amount) throw new Error(`refund ${refundId} was already made for another amount`);
     this.refunds.set(refundId, amount.amount);
+    // A retried refund comes soon after the first: the latest ones are enough, and memory stays bounded.
+    if (this.refunds.size > RECENT_REFUNDS) this.refunds.delete(this.refunds.keys().next().value!);
   }
 }
