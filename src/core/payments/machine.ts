@@ -4,6 +4,7 @@
  * `now` and fully built new objects.
  */
 import { DomainError } from '../errors.ts';
+import { convertShare } from '../fx.ts';
 import type {
   AuthenticationData,
   CancellationReason,
@@ -308,6 +309,26 @@ export interface RefundTransition {
 }
 
 /** A refund reserves its amount on the attempt at once, so concurrent refunds cannot exceed the capture. */
+/**
+ * A refund of a wallet payment charged in another currency: its share of the
+ * converted charge (the last refund takes the exact remainder). A share of 0
+ * is refused as a charge under the smallest amount is: the shopper would get
+ * nothing back.
+ */
+function shopperRefund(a: PaymentAttempt, amount: number): number | null {
+  const w = a.wallet;
+  if (!w || !w.fxRate || w.shopperCurrency === a.currency) return null;
+  const share = convertShare(
+    { before: a.refundedAmount, amount, total: a.capturedAmount, currency: a.currency },
+    { amount: w.shopperAmount, currency: w.shopperCurrency },
+    w.fxRate,
+  );
+  if (share.amount < 1) {
+    throw DomainError.validation(`amount is below the smallest ${w.shopperCurrency} amount the wallet can refund`, 'amount');
+  }
+  return share.amount;
+}
+
 export function requestRefund(intent: PaymentIntent, attempt: PaymentAttempt | null, refund: Refund, now: number): RefundTransition {
   if (intent.status !== 'SUCCEEDED') {
     throw DomainError.invalidState(`payment intent ${intent.id} is ${intent.status}; only a SUCCEEDED payment can be refunded`, 'payment_intent_not_refundable');
@@ -325,7 +346,7 @@ export function requestRefund(intent: PaymentIntent, attempt: PaymentAttempt | n
   if (refund.status !== 'PROCESSING') throw new Error('a new refund starts PROCESSING');
   return {
     attempt: { ...a, refundedAmount: a.refundedAmount + refund.amount, updatedAt: now },
-    refund,
+    refund: { ...refund, shopperAmount: shopperRefund(a, refund.amount) },
     emits: [{ type: 'refund.created', subject: 'refund' }],
   };
 }

@@ -73,7 +73,7 @@ export function notificationBody(type: string, payload: PaymentEventPayload, mch
         syssn: syssnOf(refund.id),
         notify_type: 'refund',
       },
-      cashRefund(attempt, refund.amount, refund.currency),
+      cashRefund(attempt, refund),
     );
   } else {
     return null;

@@ -423,7 +423,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       cardcd: '',
       udid: udid ?? '',
       ...cashFee(after.attempt),
-      ...cashRefund(after.attempt, refund.amount, refund.currency),
+      ...cashRefund(after.attempt, refund),
     };
   });
 

@@ -4,7 +4,7 @@
  * that query, notifications and the bill share.
  */
 import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
-import { convert } from '../../core/fx.ts';
+import { convert, convertShare } from '../../core/fx.ts';
 import type { IntentView } from '../../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent, Refund } from '../../core/payments/types.ts';
 import type { Respcd } from './errors.ts';
@@ -138,12 +138,22 @@ function cashFee(attempt: PaymentAttempt | null): { cash_fee: string; cash_fee_t
   return { cash_fee: String(attempt.wallet.shopperAmount), cash_fee_type: attempt.wallet.shopperCurrency };
 }
 
-/** A refund of `amount` (order currency) in what the shopper gets back. */
-function cashRefund(attempt: PaymentAttempt | null, amount: number, currency: string): { cash_refund_fee: string; cash_refund_fee_type: string } {
-  if (!attempt?.wallet || !cnyWallet(attempt) || amount <= 0) return { cash_refund_fee: '', cash_refund_fee_type: '' };
-  const { shopperCurrency, fxRate } = attempt.wallet;
-  const back = shopperCurrency === currency || !fxRate ? { amount, currency } : convert({ amount, currency }, shopperCurrency, fxRate);
-  return { cash_refund_fee: String(back.amount), cash_refund_fee_type: shopperCurrency };
+/**
+ * What the shopper got back, in the wallet's currency: for one refund its
+ * share of the converted charge (worked out by the core when the refund was
+ * made), for a payment the sum of its refunds' shares (the charge itself once
+ * refunded in full), so the refunds always add up to cash_fee.
+ */
+function cashRefund(attempt: PaymentAttempt | null, refund?: Refund): { cash_refund_fee: string; cash_refund_fee_type: string } {
+  const refunded = refund ? refund.amount : (attempt?.refundedAmount ?? 0);
+  if (!attempt?.wallet || !cnyWallet(attempt) || refunded <= 0) return { cash_refund_fee: '', cash_refund_fee_type: '' };
+  const { shopperCurrency, shopperAmount, fxRate } = attempt.wallet;
+  const currency = attempt.currency;
+  let back: number;
+  if (shopperCurrency === currency || !fxRate) back = refunded;
+  else if (refund) back = refund.shopperAmount ?? convert({ amount: refund.amount, currency }, shopperCurrency, fxRate).amount;
+  else back = convertShare({ before: 0, amount: refunded, total: attempt.capturedAmount, currency }, { amount: shopperAmount, currency: shopperCurrency }, fxRate).amount;
+  return { cash_refund_fee: String(back), cash_refund_fee_type: shopperCurrency };
 }
 
 /** When the shopper paid; an unpaid order shows its creation time, as QFPay's answers do. */
@@ -193,7 +203,7 @@ export function paymentRow(view: IntentView): Record<string, string> {
     errmsg: status.errmsg,
     exchange_rate: attempt?.wallet?.fxRate ?? '',
     ...cashFee(attempt),
-    ...cashRefund(attempt, attempt?.refundedAmount ?? 0, intent.currency),
+    ...cashRefund(attempt),
     udid: f.udid!,
   };
 }
@@ -227,7 +237,7 @@ export function refundRow(refund: Refund, order: IntentView): Record<string, str
     errmsg: status.errmsg,
     exchange_rate: attempt?.wallet?.fxRate ?? '',
     ...cashFee(attempt),
-    ...cashRefund(attempt, refund.amount, refund.currency),
+    ...cashRefund(attempt, refund),
     udid: meta?.udid ?? '',
   };
 }
