@@ -85,6 +85,7 @@ export interface ThreeDSServer {
 export const WALLET_KINDS = [
   'alipaycn', 'alipayhk', 'wechatpay', 'unionpay', 'grabpay', 'paynow', 'truemoney', 'tng', 'gcash',
   'dana', 'kakaopay', 'naverpay', 'tosspay', 'payme', 'fps', 'octopus', 'boost', 'shopeepay', 'linepay',
+  'promptpay', 'thaiqr', 'airpay', 'netspay', 'origami', 'ewallet', 'via', 'razer', 'dash', 'maybank', 'gopay',
 ] as const;
 export type WalletKind = (typeof WALLET_KINDS)[number];
 

@@ -25,6 +25,7 @@ export const RESPCD = {
   '1201': 'Insufficient balance, please use a different payment method',
   '1202': 'Incorrect or expired payment code',
   '1205': 'The transaction failed. Please try again later',
+  '1250': 'The transaction is forbidden. For more information please contact QFPay Customer Service Team',
   '1260': 'The order has already been paid for',
   '1261': 'The order has not been paid for',
   '1262': 'The order has been refunded',

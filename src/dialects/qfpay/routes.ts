@@ -10,7 +10,7 @@ import type { CommandHooks } from '../../core/payments/command.ts';
 import type { Refund } from '../../core/payments/types.ts';
 import type { ReferenceRepository } from '../../store/references-repo.ts';
 import { paramError, QfError, RESPCD, type Respcd } from './errors.ts';
-import { CARD_PAY_TYPES, PAY_TYPES, QFPAY_CURRENCIES, walletFor } from './pay-types.ts';
+import { PAY_TYPES, QFPAY_CURRENCIES, RETIRED_PAY_TYPES, walletFor, type PayType } from './pay-types.ts';
 import { CancelRequest, PaymentRequest, QueryRequest, RefundRequest } from './schemas.ts';
 import {
   cashFee,
@@ -37,6 +37,8 @@ export interface QfpayDeps {
   references: ReferenceRepository;
   clock: Clock;
   ids: IdGenerator;
+  /** The hosted card page of an order of a card pay_type (its pay_url). */
+  cardPageUrl: (view: IntentView) => string;
 }
 
 /** Who is asking: the app code's merchant, and the merchant acted for (itself or a sub-merchant named by mchid). */
@@ -107,6 +109,20 @@ function refuseNonReversible(view: IntentView): void {
   const payType = payTypeOf(view.intent);
   if (payType?.noRefunds && (view.attempt?.capturedAmount ?? 0) > 0) {
     throw new QfError('1150', `pay_type ${payType.code} (${payType.description}) orders cannot be reversed or closed once paid`);
+  }
+}
+
+/**
+ * A pay type offered only to merchants of a region is refused in another
+ * region's currency: the merchant is not set up for it there (QFPay's 1250,
+ * a transaction the account may not make).
+ */
+function refuseOutsideRegion(payType: PayType, currency: string): void {
+  if (payType.currencies && !payType.currencies.includes(currency)) {
+    throw new QfError(
+      '1250',
+      `pay_type ${payType.code} (${payType.description}) is for ${payType.region} merchants paid in ${payType.currencies.join(' or ')}; this merchant is not set up for it in ${currency}`,
+    );
   }
 }
 
@@ -188,12 +204,13 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
 
   app.post('/payment', { schema: { body: PaymentRequest, summary: 'Create a payment (every pay_type)', tags: ['qfpay'] } }, async (req) => {
     const code = required(req, 'pay_type');
-    const card = CARD_PAY_TYPES.get(code);
-    if (card) throw paramError(`pay_type ${code} (${card}) is not supported by this platform: use a wallet pay_type`);
+    const retired = RETIRED_PAY_TYPES.get(code);
+    if (retired) throw new QfError('1250', `pay_type ${code} (${retired}) has been withdrawn from QFPay's pay types; no merchant is set up for it`);
     const payType = PAY_TYPES.get(code);
     if (!payType) throw paramError(`pay_type ${code} is not a known QFPay pay_type`);
     const currency = required(req, 'txcurrcd').toUpperCase();
     if (!QFPAY_CURRENCIES.has(currency)) throw paramError(`txcurrcd ${currency} is not supported; use one of ${[...QFPAY_CURRENCIES].join(', ')}`);
+    refuseOutsideRegion(payType, currency);
     const amount = minorUnits(required(req, 'txamt'), 'txamt');
     const outTradeNo = required(req, 'out_trade_no');
     if (outTradeNo.length > 128) throw paramError('out_trade_no must be at most 128 characters');
@@ -208,6 +225,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
     if (returnUrl !== undefined && payType.returnUrlMaxLength !== undefined && [...returnUrl].length > payType.returnUrlMaxLength) {
       throw paramError(`return_url must be at most ${payType.returnUrlMaxLength} characters for pay_type ${code}`);
     }
+    if (returnUrl === undefined && payType.returnUrlRequired) throw paramError(`return_url is required for pay_type ${code}`);
     let expiresInMs: number | undefined;
     const expired = param(req, 'expired_time');
     if (expired !== undefined && payType.flow !== 'payment_code') {
@@ -223,8 +241,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       if (!paymentCode) throw paramError(`auth_code is required for pay_type ${code}`);
       if (!/^\d{10,32}$/.test(paymentCode)) throw new QfError('1202', 'auth_code must be the 10-32 digits of the shopper\'s payment code');
     }
-    const chargedWallet = kind ?? walletOfPaymentCode(paymentCode!);
-    if (!chargedWallet) throw new QfError('1202', 'auth_code does not belong to a supported wallet');
+    if (!payType.card && !(kind ?? walletOfPaymentCode(paymentCode!))) throw new QfError('1202', 'auth_code does not belong to a supported wallet');
 
     const merchantId = req.qf.merchant.id;
     const meta: QfOrderMeta = {
@@ -244,21 +261,25 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       origin: 'qfpay',
       // A sub-merchant's notifications go where its app code's do (one URL per app code).
       notifyUrl: notifyUrl ?? (req.qf.mchid ? req.qf.app.webhookUrl : null),
-      paymentMethod: { type: 'wallet', wallet: { kind, flow: payType.flow, ...(paymentCode ? { paymentCode } : {}) } },
+      // A card order waits for the card on the hosted card page.
+      ...(payType.card ? {} : { paymentMethod: { type: 'wallet' as const, wallet: { kind, flow: payType.flow, ...(paymentCode ? { paymentCode } : {}) } } }),
       ...(expiresInMs !== undefined ? { expiresInMs } : {}),
     };
     const view = await payments.createIntent(merchantId, input, reserving(merchantId, outTradeNo));
 
     const fields = orderFields(view);
     const next = view.intent.nextAction;
-    const waiting = view.intent.status === 'REQUIRES_CUSTOMER_ACTION';
+    const waiting = view.intent.status === 'REQUIRES_CUSTOMER_ACTION' || (payType.card !== undefined && view.intent.status === 'REQUIRES_PAYMENT_METHOD');
     const st = payType.flow === 'payment_code' || !waiting ? orderStatus(view) : { respcd: '0000' as Respcd, errmsg: 'success' };
     const extra: Record<string, unknown> = {};
-    if (waiting && next?.type === 'display_qr_code') {
+    if (waiting && payType.card) {
+      extra.pay_url = deps.cardPageUrl(view);
+    } else if (waiting && next?.type === 'display_qr_code') {
       extra.qrcode = next.qrCode;
       if (payType.payUrlToo) extra.pay_url = next.qrCodeUrl;
     } else if (waiting && next?.type === 'redirect_to_url') {
       extra.pay_url = next.url;
+      if (payType.returnUrlRequired) extra.web_url = next.url;
     } else if (waiting && next?.type === 'sdk_params') {
       extra.pay_params = { ...next.params };
     }

@@ -8,6 +8,7 @@ import { convert, convertShare } from '../../core/fx.ts';
 import type { IntentView } from '../../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent, Refund } from '../../core/payments/types.ts';
 import type { Respcd } from './errors.ts';
+import type { CardPagePolicy } from '../../web/card-pay.ts';
 import { PAY_TYPES } from './pay-types.ts';
 
 /** Milliseconds -> "YYYY-MM-DD hh:mm:ss" in Hong Kong time, as QFPay writes times. */
@@ -70,6 +71,7 @@ export function refundMeta(refund: Refund): QfRefundMeta | null {
 
 const FAILURE_RESPCD: Record<string, Respcd> = {
   insufficient_balance: '1201',
+  insufficient_funds: '1201',
   invalid_payment_code: '1202',
   payment_code_expired: '2005',
   processing_error: '1205',
@@ -175,7 +177,7 @@ export function orderFields(view: IntentView): Record<string, string> {
     sysdtm: qfTime(intent.createdAt),
     paydtm: qfTime(paidAt(view)),
     chnlsn: attempt?.wallet?.walletTransactionId ?? '',
-    cardcd: '',
+    cardcd: attempt?.paymentMethod.type === 'card' ? `${attempt.paymentMethod.card.bin}******${attempt.paymentMethod.card.last4}` : '',
     udid: meta?.udid ?? '',
     goods_name: meta?.goods_name ?? intent.description ?? '',
   };
@@ -252,4 +254,11 @@ export function isQfOrder(intent: PaymentIntent): boolean {
 export function payTypeOf(intent: PaymentIntent) {
   const code = orderMeta(intent)?.pay_type;
   return code ? PAY_TYPES.get(code) : undefined;
+}
+
+/** How the hosted card page takes a QFPay order of a card pay_type; null for any other order. */
+export function qfpayCardPolicy(intent: PaymentIntent): CardPagePolicy | null {
+  const card = isQfOrder(intent) ? payTypeOf(intent)?.card : undefined;
+  if (!card) return null;
+  return { networks: card.networks, threeDsAction: card.threeDs, label: card.label };
 }

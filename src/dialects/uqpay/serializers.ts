@@ -1,8 +1,8 @@
 /** Core objects -> UQPAY wire objects (field names, id keys, decimal strings, +08:00 times). */
 import type { Balance } from '../../core/payments/repository.ts';
-import { WALLET_KINDS } from '../../core/ports.ts';
 import type { IntentView } from '../../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent, Refund, StoredCard } from '../../core/payments/types.ts';
+import { UQPAY_WALLET_TYPES } from './schemas.ts';
 import { wireAmount, wireTime, wireTimeMillis } from './wire-format.ts';
 
 function nextAction(intent: PaymentIntent) {
@@ -19,7 +19,7 @@ function nextAction(intent: PaymentIntent) {
   }
 }
 
-const AVAILABLE_METHODS = ['card', ...WALLET_KINDS];
+const AVAILABLE_METHODS = ['card', ...UQPAY_WALLET_TYPES];
 
 /** The core's wallet flows as UQPAY names them. */
 const UQPAY_FLOW = { qrcode: 'qrcode', web: 'mobile_web', sdk: 'mobile_app', payment_code: 'qrcode' } as const;
