@@ -210,6 +210,20 @@ describeEachBackend('QFPay pay types: the whole published table', (backend) => {
     expect((await fetch(failed.body.pay_url.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A')))).status).toBe(404);
   });
 
+  it('pre-authorization codes freeze the amount through their own path; authtrade captures it', async () => {
+    const rows = PUBLISHED.filter(([, m]) => m.startsWith('preauth-'));
+    await Promise.all(rows.map(async ([code, mode, currency]) => {
+      const r = await create(code, currency, mode === 'preauth-cpm' ? { auth_code: SUCCESS_CODES[1]! } : {});
+      if (mode === 'preauth-mpm') await simPost(tp.baseUrl, '/wallet/scan', { code: r.body.qrcode, action: 'pay' });
+      if (mode === 'preauth-web') await simPost(tp.baseUrl, '/wallet/scan', { code: r.body.pay_url, action: 'pay' });
+      if (mode === 'preauth-sdk') await simPost(tp.baseUrl, '/wallet/scan', { code: sdkToken(r.body.pay_params), action: 'pay' });
+      expect(await (async () => (await qf.query({ syssn: r.body.syssn })).body.data[0])(), code).toMatchObject({ respcd: '0000', cancel: '0' });
+      const capture = await qf.post('/trade/v1/authtrade', { syssn: r.body.syssn, txamt: r.body.txamt, txdtm: r.body.txdtm });
+      ok(capture);
+      expect((await expectPaid(r.body.syssn, code)).cancel).toBe('4');
+    }));
+  });
+
   it('a code QFPay withdrew, or a regional code in another region\'s currency, gets 1250; an unknown one 1104', async () => {
     expect((await qf.pay({ pay_type: '805810' })).body).toMatchObject({ respcd: '1250', respmsg: expect.stringContaining('forbidden') });
     const region = await qf.pay({ pay_type: '802901', txcurrcd: 'HKD' });

@@ -209,7 +209,16 @@ export function walletPaid(intent: PaymentIntent, attempt: PaymentAttempt, charg
   if (a.paymentMethod.type !== 'wallet' || !PAYABLE_ATTEMPT.has(a.status)) {
     throw DomainError.invalidState(`attempt ${a.id} is not waiting for a wallet payment`);
   }
-  return captured({ ...intent, nextAction: null }, { ...a, wallet: { ...a.wallet, ...charge } }, a.amount, now);
+  const paid: PaymentAttempt = { ...a, wallet: { ...a.wallet, ...charge } };
+  if (!a.autoCapture) {
+    // A pre-authorization: the wallet has frozen the amount; it waits for a capture or a release.
+    return {
+      intent: { ...intent, status: 'REQUIRES_CAPTURE', nextAction: null, updatedAt: now },
+      attempt: { ...paid, status: 'AUTHORIZED', updatedAt: now },
+      emits: [],
+    };
+  }
+  return captured({ ...intent, nextAction: null }, paid, a.amount, now);
 }
 
 /** A payment code was accepted but the payer is still confirming: the intent stays PENDING. */
@@ -229,7 +238,15 @@ export function capture(intent: PaymentIntent, attempt: PaymentAttempt, amount: 
   if (amount > a.amount) {
     throw DomainError.amount(`amount_to_capture exceeds the authorized amount`, 'amount_exceeds_authorized');
   }
-  return captured(intent, a, amount, now);
+  return captured(intent, { ...a, wallet: capturedCharge(a, amount) }, amount, now);
+}
+
+/** A wallet freeze captured in part charges the shopper that part, converted as the whole was. */
+function capturedCharge(a: PaymentAttempt, amount: number): PaymentAttempt['wallet'] {
+  const w = a.wallet;
+  if (!w || !w.fxRate || w.shopperCurrency === a.currency || amount === a.amount) return w;
+  const share = convertShare({ before: 0, amount, total: a.amount, currency: a.currency }, { amount: w.shopperAmount, currency: w.shopperCurrency }, w.fxRate);
+  return { ...w, shopperAmount: share.amount };
 }
 
 function captured(intent: PaymentIntent, attempt: PaymentAttempt, amount: number, now: number): IntentTransition {

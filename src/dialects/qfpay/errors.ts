@@ -30,6 +30,7 @@ export const RESPCD = {
   '1261': 'The order has not been paid for',
   '1262': 'The order has been refunded',
   '1263': 'The order has been cancelled',
+  '1264': 'The order has been closed',
   '1266': 'The transaction amount is wrong',
   '1267': 'Order information mismatch',
   '1268': 'The order does not exist',

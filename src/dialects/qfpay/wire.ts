@@ -111,6 +111,7 @@ export function orderStatus({ intent, attempt }: IntentView): OrderStatus {
   if (attempt && attempt.capturedAmount > 0 && (intent.status === 'SUCCEEDED' || intent.status === 'CANCELLED')) {
     return { respcd: '0000', errmsg: 'success' };
   }
+  if (intent.status === 'REQUIRES_CAPTURE' && attempt?.status === 'AUTHORIZED') return { respcd: '0000', errmsg: 'frozen' };
   if (intent.status === 'CANCELLED') return { respcd: '1142', errmsg: 'order closed' };
   if (attempt?.status === 'PENDING_AUTHORIZATION') {
     // The core may record why the wallet is still pending; 1145 is "processing", 1143 "payer confirming".
@@ -120,12 +121,13 @@ export function orderStatus({ intent, attempt }: IntentView): OrderStatus {
   return { respcd: '1143', errmsg: 'not paid yet' };
 }
 
-/** `cancel`: 0 none, 1 CPM reversed, 2 MPM (or web / app) cancelled, 3 refunded, 5 partially refunded. */
+/** `cancel`: 0 none, 1 CPM reversed, 2 MPM (or web / app) cancelled, 3 refunded, 4 pre-authorization finished (captured), 5 partially refunded. */
 export function cancelFlag({ intent, attempt }: IntentView): string {
   if (intent.status === 'CANCELLED') return isCpm(attempt) ? '1' : '2';
   if (attempt && attempt.capturedAmount > 0 && attempt.refundedAmount > 0) {
     return attempt.refundedAmount >= attempt.capturedAmount ? '3' : '5';
   }
+  if (attempt && attempt.capturedAmount > 0 && payTypeOf(intent)?.preAuth) return '4';
   return '0';
 }
 
