@@ -10,7 +10,7 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import { PAY_TYPES } from '../../src/dialects/qfpay/pay-types.ts';
-import type { QfpayClient, QfReply } from '../clients/qfpay-client.mts';
+import { txdtm, type QfpayClient, type QfReply } from '../clients/qfpay-client.mts';
 import { describeEachBackend, simPost, type TestPlatform } from '../support/platform.ts';
 import { md5, useQfpayShop, type NotifyReceiver } from '../support/qfpay.ts';
 
@@ -206,6 +206,11 @@ describeEachBackend('QFPay pay types: the whole published table', (backend) => {
     expect((await qf.query({ syssn: declined.body.syssn })).body.data[0].respcd).toBe('1201');
     expect((await payByCard(declined.body.pay_url, '4242424242424242')).status).toBe(303);
     await expectPaid(declined.body.syssn, '802801');
+    // A paid card order is refunded through the card network, not reversed.
+    const reversal = await qf.post('/trade/v1/reversal', { syssn: declined.body.syssn, txamt: '1500', txdtm: txdtm() });
+    expect(reversal.body).toMatchObject({ respcd: '1260', resperr: 'a paid card order is not reversed: use /trade/v1/refund' });
+    const refund = await qf.refund({ syssn: declined.body.syssn, txamt: '500' });
+    expect(refund.body, refund.text).toMatchObject({ respcd: '0000', txamt: '500', cash_refund_fee: '' });
     // The card page of an order is not found with a wrong secret.
     expect((await fetch(failed.body.pay_url.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A')))).status).toBe(404);
   });

@@ -566,6 +566,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
         if (!isDomainError(e) || e.kind !== 'invalid_state') throw e;
         const { intent, attempt } = order;
         if (intent.status === 'SUCCEEDED' && (attempt?.refundedAmount ?? 0) > 0) throw new QfError('1262', 'the order has refunds: it can no longer be reversed');
+        if (intent.status === 'SUCCEEDED' && attempt?.paymentMethod.type === 'card') throw new QfError('1260', 'a paid card order is not reversed: use /trade/v1/refund');
         if (intent.status === 'SUCCEEDED') throw new QfError('1260', 'the order was paid on an earlier day: use /trade/v1/refund');
         if (intent.status === 'FAILED') throw new QfError('1181', 'the order has expired');
         throw new QfError('1205', e.message);
