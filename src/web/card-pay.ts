@@ -43,6 +43,9 @@ function parseToken(token: string): { merchantId: string; intentId: string; secr
   return m ? { merchantId: m[1]!, intentId: m[2]!, secret: m[3]! } : null;
 }
 
+/** The look of a form field (the shared layout styles buttons, not inputs). */
+const FIELD = 'style="display:block;width:100%;margin-top:.3rem;padding:.6rem .7rem;font:inherit;border:1px solid #c9cfdb;border-radius:.5rem"';
+
 const sameSecret = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 interface CardForm {
@@ -85,12 +88,14 @@ export async function cardPayPages(
         <dt>Cards taken</dt><dd>${escapeHtml(networks)}</dd>
       </dl>
       ${error ? `<div class="banner bad" id="error">${escapeHtml(error)}</div>` : ''}
-      <form method="post" action="${CARD_PAY_PATH}/${encodeURIComponent(token)}" style="display:block">
-        <p><label>Card number<br><input name="card_number" id="card_number" inputmode="numeric" autocomplete="cc-number" required style="width:100%"></label></p>
-        <p><label>Expiry month (MM)<br><input name="expiry_month" id="expiry_month" inputmode="numeric" autocomplete="cc-exp-month" required size="2"></label>
-        <label>Expiry year (YYYY)<br><input name="expiry_year" id="expiry_year" inputmode="numeric" autocomplete="cc-exp-year" required size="4"></label></p>
-        <p><label>Security code<br><input name="cvc" id="cvc" inputmode="numeric" autocomplete="cc-csc" size="4"></label></p>
-        <p><label>Name on card<br><input name="card_name" id="card_name" autocomplete="cc-name" style="width:100%"></label></p>
+      <form method="post" action="${CARD_PAY_PATH}/${encodeURIComponent(token)}" style="display:block;margin:1rem 0 0">
+        <p><label>Card number<input name="card_number" id="card_number" inputmode="numeric" autocomplete="cc-number" required ${FIELD}></label></p>
+        <div style="display:flex;gap:.6rem">
+          <p style="flex:1;margin:0"><label>Expiry month<input name="expiry_month" id="expiry_month" inputmode="numeric" autocomplete="cc-exp-month" placeholder="MM" required ${FIELD}></label></p>
+          <p style="flex:1;margin:0"><label>Expiry year<input name="expiry_year" id="expiry_year" inputmode="numeric" autocomplete="cc-exp-year" placeholder="YYYY" required ${FIELD}></label></p>
+          <p style="flex:1;margin:0"><label>Security code<input name="cvc" id="cvc" inputmode="numeric" autocomplete="cc-csc" ${FIELD}></label></p>
+        </div>
+        <p><label>Name on card<input name="card_name" id="card_name" autocomplete="cc-name" ${FIELD}></label></p>
         <button type="submit" id="pay">Pay</button>
       </form>`,
       { eyebrow: 'Secure card payment' },
