@@ -16,6 +16,7 @@ import type { Config } from './config.ts';
 import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
 import { QfpayNotificationRenderer } from './dialects/qfpay/notifications.ts';
 import { qfpayPlugin } from './dialects/qfpay/plugin.ts';
+import { qfpayCardPolicy } from './dialects/qfpay/wire.ts';
 import { UqpayAuth } from './dialects/uqpay/auth.ts';
 import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
@@ -35,6 +36,7 @@ import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
 import { simCardNetworkRecords } from './store/sim-card-network-repo.ts';
 import { openStore, type Store } from './store/store.ts';
+import { CARD_PAY_PATH, cardPayPages, cardPayToken } from './web/card-pay.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
@@ -103,7 +105,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
 
   const http = Fastify({
-    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH]),
+    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_PAY_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
@@ -140,11 +142,13 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
-  await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids });
+  const cardPageUrl = (view: { intent: Parameters<typeof cardPayToken>[0] }) => `${baseUrl}${CARD_PAY_PATH}/${cardPayToken(view.intent)}`;
+  await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids, cardPageUrl });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments);
     await walletPayPages(web, payments, () => clock.now(), walletPageUrl);
+    await cardPayPages(web, payments, qfpayCardPolicy);
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 

@@ -23,3 +23,26 @@ export function convert(amount: Money, to: string, rate: string): Money {
   const rounded = (2n * numerator + denominator) / (2n * denominator);
   return { amount: Number(rounded), currency: to };
 }
+
+/**
+ * The part of a converted whole that one slice of it gets, so that the slices
+ * always add up to the whole: a partial refund of `amount` after `before` has
+ * been refunded, out of a payment of `total` (all in the order currency) that
+ * was charged `totalConverted` in `to`. Each slice is convert(before + amount)
+ * - convert(before); the slice that completes the whole gets the exact
+ * remainder, totalConverted - convert(before). No minor unit is lost or made
+ * up, however the slices fall.
+ */
+export function convertShare(
+  slice: { before: number; amount: number; total: number; currency: string },
+  totalConverted: Money,
+  rate: string,
+): Money {
+  const { before, amount, total, currency } = slice;
+  if (!Number.isSafeInteger(before) || !Number.isSafeInteger(amount) || before < 0 || amount < 0 || before + amount > total) {
+    throw new Error(`slice ${before}+${amount} is outside the whole ${total}`);
+  }
+  const to = totalConverted.currency;
+  const upTo = (n: number): number => (n === total ? totalConverted.amount : convert({ amount: n, currency }, to, rate).amount);
+  return { amount: upTo(before + amount) - upTo(before), currency: to };
+}

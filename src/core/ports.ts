@@ -98,6 +98,7 @@ export interface ThreeDSServer {
 export const WALLET_KINDS = [
   'alipaycn', 'alipayhk', 'wechatpay', 'unionpay', 'grabpay', 'paynow', 'truemoney', 'tng', 'gcash',
   'dana', 'kakaopay', 'naverpay', 'tosspay', 'payme', 'fps', 'octopus', 'boost', 'shopeepay', 'linepay',
+  'promptpay', 'thaiqr', 'airpay', 'netspay', 'origami', 'ewallet', 'via', 'razer', 'dash', 'maybank', 'gopay',
 ] as const;
 export type WalletKind = (typeof WALLET_KINDS)[number];
 
@@ -161,6 +162,10 @@ export interface Wallets {
    */
   settle(reference: string, now: number, pending?: { reason: PendingReason; since: number }): Promise<PaymentCodeResult | null>;
   refund(reference: string, refundId: string, amount: Money): Promise<void>;
+  /** Pre-authorization: takes `amount` of the frozen funds; the rest is released. */
+  capture(reference: string, amount: Money): Promise<void>;
+  /** Pre-authorization: releases the frozen funds back to the shopper (unfreeze). */
+  release(reference: string): Promise<void>;
 }
 
 /** Exchange rates as exact decimal strings ("5.2712" CNY per 1 SGD), never floats. */

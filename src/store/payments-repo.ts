@@ -152,6 +152,7 @@ function refundRow(f: Refund): RefundTable {
     reason: f.reason,
     metadata: json(f.metadata),
     failure_code: f.failureCode,
+    shopper_amount: f.shopperAmount ?? null,
     created_at: f.createdAt,
     updated_at: f.updatedAt,
   };
@@ -169,6 +170,7 @@ function toRefund(r: Selectable<RefundTable>): Refund {
     reason: r.reason,
     metadata: parse(r.metadata),
     failureCode: r.failure_code,
+    shopperAmount: r.shopper_amount === null ? null : Number(r.shopper_amount),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };

@@ -88,6 +88,8 @@ export interface RefundTable {
   reason: string;
   metadata: string | null;
   failure_code: string | null;
+  /** Migration 011: the shopper's share in the wallet's currency, when it charged another one. */
+  shopper_amount: number | null;
   created_at: number;
   updated_at: number;
 }

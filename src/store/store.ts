@@ -9,6 +9,7 @@ import * as m005 from './migrations/005_sweep_indexes.ts';
 import * as m006 from './migrations/006_platform_counters.ts';
 import * as m009 from './migrations/009_sim_card_authorizations.ts';
 import * as m010 from './migrations/010_merchant_secrets_sealed.ts';
+import * as m011 from './migrations/011_refund_shopper_amount.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName, con
   '006_platform_counters': m006,
   '009_sim_card_authorizations': m009,
   '010_merchant_secrets_sealed': m010,
+  '011_refund_shopper_amount': m011,
 };
 
 /** Brings the schema up to the latest migration, or up to `target` (tests start from an older schema). */

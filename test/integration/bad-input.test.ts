@@ -156,7 +156,7 @@ describeEachBackend('UQPAY bad input', (backend) => {
     expect(auto.body.intent_status).toBe('SUCCEEDED');
     const held2 = await merchant.post('/v2/payment_intents/create', { ...intentBody({ amount: '5' }), payment_method: seedCard({ auto_capture: false }) });
     const full = await merchant.post(`/v2/payment_intents/${held2.body.payment_intent_id}/capture`, { amount_to_capture: null });
-    expect(full.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '5' });
+    expect(full.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '5.00' });
 
     // Wire times are whole seconds: the create_time shown, as both ends of the range, finds the intent.
     const t = encodeURIComponent(auto.body.create_time);

@@ -61,14 +61,14 @@ describeEachBackend('UQPAY card payments', (backend) => {
 
     const updated = await merchant.post(`/v2/payment_intents/${id}`, { amount: '12.5', description: 'Updated' });
     expect(updated.status).toBe(200);
-    expect(updated.body).toMatchObject({ amount: '12.5', description: 'Updated', intent_status: 'REQUIRES_PAYMENT_METHOD' });
+    expect(updated.body).toMatchObject({ amount: '12.50', description: 'Updated', intent_status: 'REQUIRES_PAYMENT_METHOD' });
 
     const confirmed = await merchant.post(`/v2/payment_intents/${id}/confirm`, { payment_method: seedCard() });
     expect(confirmed.status).toBe(200);
-    expect(confirmed.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '12.5' });
+    expect(confirmed.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '12.50' });
 
     const fetched = await merchant.get(`/v2/payment_intents/${id}`);
-    expect(fetched.body).toMatchObject({ payment_intent_id: id, intent_status: 'SUCCEEDED', amount: '12.5' });
+    expect(fetched.body).toMatchObject({ payment_intent_id: id, intent_status: 'SUCCEEDED', amount: '12.50' });
 
     const again = await merchant.post(`/v2/payment_intents/${id}/confirm`, { payment_method: seedCard() });
     expect(again.status).toBe(400);
@@ -126,7 +126,7 @@ describeEachBackend('UQPAY card payments', (backend) => {
     expect(over.status).toBe(400);
     const cap = await merchant.post(`/v2/payment_intents/${id}/capture`, { amount_to_capture: 60 });
     expect(cap.status).toBe(200);
-    expect(cap.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '60', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED', captured_amount: '60' } });
+    expect(cap.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '60.00', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED', captured_amount: '60.00' } });
     const twice = await merchant.post(`/v2/payment_intents/${id}/capture`, { amount_to_capture: '10' });
     expect(twice.status).toBe(400);
   });
@@ -148,7 +148,7 @@ describeEachBackend('UQPAY card payments', (backend) => {
 
     expect((await simPost(tp.baseUrl, '/clock/advance', { seconds: 11 })).status).toBe(200);
     const done = await merchant.get(`/v2/payment_intents/${id}`);
-    expect(done.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '21.5', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+    expect(done.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '21.50', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
     const attempt = await merchant.get(`/v2/payment/payment_attempts/${done.body.latest_payment_attempt.attempt_id}`);
     expect(attempt.body.auth_code).toMatch(/^[A-Z0-9]{6}$/);
     expect((await merchant.get(`/v2/payment_intents/${held.body.payment_intent_id}`)).body).toMatchObject({ intent_status: 'REQUIRES_CAPTURE', latest_payment_attempt: { attempt_status: 'AUTHORIZED' } });
@@ -187,7 +187,7 @@ describeEachBackend('UQPAY card payments', (backend) => {
     const before = (await merchant.get('/v2/payment/balances/USD')).body.pending_balance;
     const r1 = await merchant.post('/v2/payment/refunds', { payment_intent_id: id, amount: '20', reason: 'partial' });
     expect(r1.status).toBe(200);
-    expect(r1.body).toMatchObject({ payment_intent_id: id, amount: '20', currency: 'USD', refund_status: 'SUCCEEDED' });
+    expect(r1.body).toMatchObject({ payment_intent_id: id, amount: '20.00', currency: 'USD', refund_status: 'SUCCEEDED' });
     expect(r1.body.payment_refund_id).toMatch(/^RF\d{19}$/);
     const over = await merchant.post('/v2/payment/refunds', { payment_intent_id: id, amount: '30.01', reason: 'too much' });
     expect(over.status).toBe(400);
@@ -197,9 +197,9 @@ describeEachBackend('UQPAY card payments', (backend) => {
     const list = await merchant.get(`/v2/payment/refunds?payment_intent_id=${id}`);
     expect(list.body.total_items).toBe(2);
     const one = await merchant.get(`/v2/payment/refunds/${r1.body.payment_refund_id}`);
-    expect(one.body.amount).toBe('20');
+    expect(one.body.amount).toBe('20.00');
     const intent = await merchant.get(`/v2/payment_intents/${id}`);
-    expect(intent.body.latest_payment_attempt.refunded_amount).toBe('50');
+    expect(intent.body.latest_payment_attempt.refunded_amount).toBe('50.00');
     const after = (await merchant.get('/v2/payment/balances/USD')).body.pending_balance;
     expect(Number(before) - Number(after)).toBe(50);
     await hooks.waitFor(() => hooks.ofType('acquiring.refund.succeeded').filter((w) => w.body.data.payment_intent_id === id).length === 2);

@@ -85,10 +85,10 @@ describeEachBackend('UQPAY concurrent operations on one intent', (backend) => {
       Array.from({ length: N }, (_, i) => () => merchant.post(`/v2/payment_intents/${id}/capture`, i % 2 ? { amount_to_capture: '100' } : {})),
     );
     expect(ok).toHaveLength(1);
-    expect(ok[0]!.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '100' });
+    expect(ok[0]!.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '100.00' });
     for (const r of refused) expect(r.body.type).toBe('payment_error');
     const intent = await merchant.get(`/v2/payment_intents/${id}`);
-    expect(intent.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '100', latest_payment_attempt: { captured_amount: '100' } });
+    expect(intent.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '100.00', latest_payment_attempt: { captured_amount: '100.00' } });
     expect(await pending(merchant, 'CAD')).toBe('100');
   });
 
@@ -146,7 +146,7 @@ describeEachBackend('UQPAY concurrent operations on one intent', (backend) => {
     const succeeded = refunds.body.data.filter((f: any) => f.refund_status === 'SUCCEEDED');
     expect(succeeded).toHaveLength(1);
     expect(succeeded.reduce((s: number, f: any) => s + cents(f.amount), 0)).toBe(cents(paid.captured_amount));
-    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.latest_payment_attempt.refunded_amount).toBe('50');
+    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.latest_payment_attempt.refunded_amount).toBe('50.00');
     expect(await pending(merchant, 'NZD')).toBe('0');
   });
 
@@ -165,7 +165,7 @@ describeEachBackend('UQPAY concurrent operations on one intent', (backend) => {
     const total = refunds.body.data.filter((f: any) => f.refund_status === 'SUCCEEDED').reduce((s: number, f: any) => s + cents(f.amount), 0);
     expect(total).toBeLessThanOrEqual(cents(paid.captured_amount));
     expect(total).toBe(9800);
-    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.latest_payment_attempt.refunded_amount).toBe('98');
+    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.latest_payment_attempt.refunded_amount).toBe('98.00');
     expect(await pending(merchant, 'USD')).toBe('2');
   });
 });
@@ -325,7 +325,7 @@ describe.skipIf(PG_SKIP_REASON !== null)('UQPAY concurrency across two server pr
     expect(authorized.intent_status).toBe('REQUIRES_CAPTURE');
     const captured = await viaB.post(`/v2/payment_intents/${authorized.payment_intent_id}/capture`, {});
     expect(captured.status, captured.text).toBe(200);
-    expect(captured.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '20' });
+    expect(captured.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '20.00' });
     const refund = await viaB.post('/v2/payment/refunds', { payment_intent_id: authorized.payment_intent_id, amount: '5', reason: 'other node' });
     expect(refund.status, refund.text).toBe(200);
     expect(refund.body.refund_status).toBe('SUCCEEDED');
@@ -345,7 +345,7 @@ describe.skipIf(PG_SKIP_REASON !== null)('UQPAY concurrency across two server pr
     expect(ok).toHaveLength(1);
     for (const r of refused) expect(r.body.type).toBe('payment_error');
     const intent = await viaB.get(`/v2/payment_intents/${id}`);
-    expect(intent.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '100' });
+    expect(intent.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '100.00' });
     expect(await pending(viaA, 'CAD')).toBe('100');
   });
 

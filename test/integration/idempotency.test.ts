@@ -91,7 +91,7 @@ describeEachBackend('UQPAY idempotency keys', (backend) => {
     expect(elsewhere.status).toBe(400);
     expect(elsewhere.body.type).toBe('idempotency_error');
     const still = await merchant.get(`/v2/payment_intents/${first.body.payment_intent_id}`);
-    expect(still.body).toMatchObject({ intent_status: 'REQUIRES_PAYMENT_METHOD', amount: '5', description: body.description });
+    expect(still.body).toMatchObject({ intent_status: 'REQUIRES_PAYMENT_METHOD', amount: '5.00', description: body.description });
     expect(await intentsWithOrderId(merchant, body.merchant_order_id)).toHaveLength(1);
     const replay = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
     expect(replay.text).toBe(first.text);

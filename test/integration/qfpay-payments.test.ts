@@ -196,8 +196,10 @@ describeEachBackend('QFPay payments', (backend) => {
       [{ pay_type: '800101', txcurrcd: 'GBP' }, '1104'],
       [{ pay_type: '800101', txcurrcd: 'H$D' }, '1104'],
       [{ pay_type: '999999' }, '1104'],
-      [{ pay_type: '802801' }, '1104'],
-      [{ pay_type: '806527' }, '1104'],
+      // A code QFPay withdrew, and a regional pay type in another region's currency: 1250, not "unknown".
+      [{ pay_type: '805810' }, '1250'],
+      [{ pay_type: '802901', txcurrcd: 'HKD' }, '1250'],
+      [{ pay_type: '804214', txcurrcd: 'MYR' }, '1104'], // GrabPay online needs return_url
       [{ pay_type: '800101', txdtm: '2026/01/01 10:00:00' }, '1104'],
       [{ pay_type: '800101', txdtm: '2026-02-30 10:00:00' }, '1104'],
       [{ pay_type: '800101', expired_time: '3' }, '1104'],

@@ -320,7 +320,7 @@ describeEachBackend('UQPAY time and webhooks', (backend) => {
       await after.authenticate();
       const captured = await after.post(`/v2/payment_intents/${toCapture.payment_intent_id}/capture`, {});
       expect(captured.status, captured.text).toBe(200);
-      expect(captured.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '20' });
+      expect(captured.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '20.00' });
       const voided = await after.post(`/v2/payment_intents/${toVoid.payment_intent_id}/cancel`, { cancellation_reason: 'abandoned' });
       expect(voided.status, voided.text).toBe(200);
       expect(voided.body.intent_status).toBe('CANCELLED');

@@ -362,7 +362,7 @@ describeEachBackend('UQPAY wallet payments', (backend) => {
     await advance(11); // past both confirm delays (10 s and 5 s)
     for (const id of ids) {
       const r = await shop.get(`/v2/payment_intents/${id}`);
-      expect(r.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '2.5', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+      expect(r.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '2.50', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
     }
     expect(await balance(shop, 'SGD')).toBe('5');
     await hooks.waitFor(() => ids.every((id) => hookFor('acquiring.payment_intent.succeeded', id).length === 1));
@@ -495,7 +495,7 @@ describeEachBackend('UQPAY wallet payments', (backend) => {
 
     const r1 = await shop.post('/v2/payment/refunds', { payment_intent_id: id, amount: '10', reason: 'partial' });
     expect(r1.status).toBe(200);
-    expect(r1.body).toMatchObject({ payment_intent_id: id, amount: '10', currency: 'USD', refund_status: 'SUCCEEDED' });
+    expect(r1.body).toMatchObject({ payment_intent_id: id, amount: '10.00', currency: 'USD', refund_status: 'SUCCEEDED' });
     const over = await shop.post('/v2/payment/refunds', { payment_intent_id: id, amount: '20.01', reason: 'too much' });
     expect(over.status).toBe(400);
     expect(over.body.type).toBe('refund_error');
@@ -505,7 +505,7 @@ describeEachBackend('UQPAY wallet payments', (backend) => {
     expect(none.status).toBe(400);
     expect(none.body.type).toBe('refund_error');
     const intent = await shop.get(`/v2/payment_intents/${id}`);
-    expect(intent.body).toMatchObject({ intent_status: 'SUCCEEDED', latest_payment_attempt: { refunded_amount: '30', captured_amount: '30' } });
+    expect(intent.body).toMatchObject({ intent_status: 'SUCCEEDED', latest_payment_attempt: { refunded_amount: '30.00', captured_amount: '30.00' } });
     expect(await balance(shop, 'USD')).toBe('0');
     await hooks.waitFor(() => hooks.ofType('acquiring.refund.succeeded').filter((w) => w.body.data.payment_intent_id === id).length === 2);
   });
@@ -766,8 +766,8 @@ describeEachBackend('UQPAY wallet payments across a restart', (backend: Backend)
     };
     expect(await settled(qr)).toMatchObject({ intent_status: 'REQUIRES_PAYMENT_METHOD', latest_payment_attempt: { attempt_status: 'FAILED', failure_code: 'processing_error' } });
     // A charge whose answer the crash lost is taken as paid; a recorded pending one is paid once its delay has passed (docs/wallets.md).
-    expect(await settled(code)).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '3' });
-    expect(await settled(pending.body.payment_intent_id)).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '2' });
+    expect(await settled(code)).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '3.00' });
+    expect(await settled(pending.body.payment_intent_id)).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '2.00' });
     expect((await merchant.get('/v2/payment/balances/SGD')).body.pending_balance).toBe('5');
 
     // The failed QR intent takes a new confirm.

@@ -163,8 +163,11 @@ export class Intents {
       return { intent: t.intent, attempt: t.attempt! };
     });
     // The capture is committed as requested; the network hears of it after the commit.
+    const captured = { amount: view.attempt.capturedAmount, currency: view.attempt.currency };
     await this.ctx.afterCommit('capture', view.attempt.id, () =>
-      this.ctx.deps.cardNetwork.capture(view.attempt.id, { amount: view.attempt.capturedAmount, currency: view.attempt.currency }),
+      view.attempt.paymentMethod.type === 'wallet'
+        ? this.ctx.deps.wallets.capture(view.attempt.id, captured)
+        : this.ctx.deps.cardNetwork.capture(view.attempt.id, captured),
     );
     return view;
   }
@@ -202,7 +205,11 @@ export class Intents {
     }, (r) => ('refused' in r ? null : r.view));
     if ('refused' in result) throw result.refused;
     const attempt = result.view.attempt;
-    if (result.voidAuthorization && attempt) await this.ctx.afterCommit('void', attempt.id, () => this.ctx.deps.cardNetwork.void(attempt.id));
+    if (result.voidAuthorization && attempt) {
+      await this.ctx.afterCommit('void', attempt.id, () =>
+        attempt.paymentMethod.type === 'wallet' ? this.ctx.deps.wallets.release(attempt.id) : this.ctx.deps.cardNetwork.void(attempt.id),
+      );
+    }
     if (result.reversed > 0 && attempt) {
       await this.ctx.afterCommit('wallet reversal', attempt.id, () =>
         this.ctx.deps.wallets.refund(attempt.id, `${attempt.id}-cancel`, { amount: result.reversed, currency: attempt.currency }),
@@ -221,7 +228,7 @@ export class Intents {
       status: 'INITIATED',
       capturedAmount: 0,
       refundedAmount: 0,
-      autoCapture: method.type === 'card' ? method.card.autoCapture : true,
+      autoCapture: method.type === 'card' ? method.card.autoCapture : !method.wallet.authorizeOnly,
       paymentMethod: storedMethod(method, secrets, this.ctx.deps.fingerprintKey),
       failureCode: null,
       authCode: null,

@@ -4,6 +4,7 @@
  * `now` and fully built new objects.
  */
 import { DomainError } from '../errors.ts';
+import { convertShare } from '../fx.ts';
 import type {
   AuthenticationData,
   CancellationReason,
@@ -208,7 +209,16 @@ export function walletPaid(intent: PaymentIntent, attempt: PaymentAttempt, charg
   if (a.paymentMethod.type !== 'wallet' || !PAYABLE_ATTEMPT.has(a.status)) {
     throw DomainError.invalidState(`attempt ${a.id} is not waiting for a wallet payment`);
   }
-  return captured({ ...intent, nextAction: null }, { ...a, wallet: { ...a.wallet, ...charge } }, a.amount, now);
+  const paid: PaymentAttempt = { ...a, wallet: { ...a.wallet, ...charge } };
+  if (!a.autoCapture) {
+    // A pre-authorization: the wallet has frozen the amount; it waits for a capture or a release.
+    return {
+      intent: { ...intent, status: 'REQUIRES_CAPTURE', nextAction: null, updatedAt: now },
+      attempt: { ...paid, status: 'AUTHORIZED', updatedAt: now },
+      emits: [],
+    };
+  }
+  return captured({ ...intent, nextAction: null }, paid, a.amount, now);
 }
 
 /** A payment code was accepted but the payer is still confirming: the intent stays PENDING. */
@@ -228,7 +238,15 @@ export function capture(intent: PaymentIntent, attempt: PaymentAttempt, amount: 
   if (amount > a.amount) {
     throw DomainError.amount(`amount_to_capture exceeds the authorized amount`, 'amount_exceeds_authorized');
   }
-  return captured(intent, a, amount, now);
+  return captured(intent, { ...a, wallet: capturedCharge(a, amount) }, amount, now);
+}
+
+/** A wallet freeze captured in part charges the shopper that part, converted as the whole was. */
+function capturedCharge(a: PaymentAttempt, amount: number): PaymentAttempt['wallet'] {
+  const w = a.wallet;
+  if (!w || !w.fxRate || w.shopperCurrency === a.currency || amount === a.amount) return w;
+  const share = convertShare({ before: 0, amount, total: a.amount, currency: a.currency }, { amount: w.shopperAmount, currency: w.shopperCurrency }, w.fxRate);
+  return { ...w, shopperAmount: share.amount };
 }
 
 function captured(intent: PaymentIntent, attempt: PaymentAttempt, amount: number, now: number): IntentTransition {
@@ -308,6 +326,26 @@ export interface RefundTransition {
 }
 
 /** A refund reserves its amount on the attempt at once, so concurrent refunds cannot exceed the capture. */
+/**
+ * A refund of a wallet payment charged in another currency: its share of the
+ * converted charge (the last refund takes the exact remainder). A share of 0
+ * is refused as a charge under the smallest amount is: the shopper would get
+ * nothing back.
+ */
+function shopperRefund(a: PaymentAttempt, amount: number): number | null {
+  const w = a.wallet;
+  if (!w || !w.fxRate || w.shopperCurrency === a.currency) return null;
+  const share = convertShare(
+    { before: a.refundedAmount, amount, total: a.capturedAmount, currency: a.currency },
+    { amount: w.shopperAmount, currency: w.shopperCurrency },
+    w.fxRate,
+  );
+  if (share.amount < 1) {
+    throw DomainError.validation(`amount is below the smallest ${w.shopperCurrency} amount the wallet can refund`, 'amount');
+  }
+  return share.amount;
+}
+
 export function requestRefund(intent: PaymentIntent, attempt: PaymentAttempt | null, refund: Refund, now: number): RefundTransition {
   if (intent.status !== 'SUCCEEDED') {
     throw DomainError.invalidState(`payment intent ${intent.id} is ${intent.status}; only a SUCCEEDED payment can be refunded`, 'payment_intent_not_refundable');
@@ -325,7 +363,7 @@ export function requestRefund(intent: PaymentIntent, attempt: PaymentAttempt | n
   if (refund.status !== 'PROCESSING') throw new Error('a new refund starts PROCESSING');
   return {
     attempt: { ...a, refundedAmount: a.refundedAmount + refund.amount, updatedAt: now },
-    refund,
+    refund: { ...refund, shopperAmount: shopperRefund(a, refund.amount) },
     emits: [{ type: 'refund.created', subject: 'refund' }],
   };
 }

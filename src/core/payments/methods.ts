@@ -28,6 +28,8 @@ export interface WalletInput {
   flow: WalletFlow;
   osType?: string;
   paymentCode?: string;
+  /** Pre-authorization: the wallet freezes the amount; it is captured (in full or part) or released later. */
+  authorizeOnly?: boolean;
 }
 
 export type PaymentMethodInput = { type: 'card'; card: CardInput } | { type: 'wallet'; wallet: WalletInput };

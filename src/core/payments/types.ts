@@ -174,6 +174,12 @@ export interface Refund {
   reason: string;
   metadata: Record<string, unknown> | null;
   failureCode: string | null;
+  /**
+   * What the shopper gets back in the wallet's own currency when the wallet
+   * charged another one (Alipay CN / WeChat Pay debit CNY): this refund's share
+   * of the converted payment, so the refunds add up to exactly what was charged.
+   */
+  shopperAmount?: number | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -1,6 +1,7 @@
 /**
  * QFPay asynchronous notifications: sent for successful payments and
- * successful refunds only, as a JSON object of strings laid out exactly as
+ * successful refunds only (and a pre-authorization's release, notify_type
+ * unfreeze), as a JSON object of strings laid out exactly as
  * Python's json.dumps writes it (verifiers rebuild that layout), signed with
  * X-QF-SIGN = upper-case MD5(body + client key of the app code that made the
  * order). Received when the merchant answers HTTP 200 with the body SUCCESS.
@@ -9,7 +10,7 @@ import type { Merchant } from '../../core/merchants/merchants.ts';
 import type { PaymentEventPayload } from '../../core/payments/types.ts';
 import type { RenderInput, RenderedWebhook, WebhookRenderer } from '../../delivery/relay.ts';
 import { pythonJsonDumps, signNotification } from './signature.ts';
-import { cancelFlag, cashFee, cashRefund, isQfOrder, orderFields, orderMeta, qfTime, refundMeta, syssnOf } from './wire.ts';
+import { cancelFlag, cashFee, cashRefund, isQfOrder, orderFields, orderMeta, payTypeOf, qfTime, refundMeta, syssnOf } from './wire.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -60,6 +61,21 @@ export function notificationBody(type: string, payload: PaymentEventPayload, mch
       },
       { cash_refund_fee: '', cash_refund_fee_type: '' },
     );
+  } else if (type === 'cancel.succeeded' && payTypeOf(intent)?.preAuth && attempt?.wallet?.walletTransactionId && attempt.capturedAmount === 0) {
+    // A pre-authorization whose frozen funds were released (unfreeze, or reversal of the freeze).
+    fields = body(
+      {
+        sysdtm: qfTime(intent.cancelTime ?? intent.updatedAt),
+        paydtm: qfTime(intent.cancelTime ?? intent.updatedAt),
+        txcurrcd: order.txcurrcd!,
+        txdtm: order.txdtm!,
+        txamt: order.txamt!,
+        out_trade_no: order.out_trade_no!,
+        syssn: order.syssn!,
+        notify_type: 'unfreeze',
+      },
+      { cash_refund_fee: '', cash_refund_fee_type: '' },
+    );
   } else if (type === 'refund.succeeded' && refund) {
     const meta = refundMeta(refund);
     fields = body(
@@ -73,7 +89,7 @@ export function notificationBody(type: string, payload: PaymentEventPayload, mch
         syssn: syssnOf(refund.id),
         notify_type: 'refund',
       },
-      cashRefund(attempt, refund.amount, refund.currency),
+      cashRefund(attempt, refund),
     );
   } else {
     return null;
@@ -96,7 +112,7 @@ export class QfpayNotificationRenderer implements WebhookRenderer {
   }
 
   async render({ event }: RenderInput): Promise<RenderedWebhook | null> {
-    if (event.type !== 'payment_intent.succeeded' && event.type !== 'refund.succeeded') return null;
+    if (event.type !== 'payment_intent.succeeded' && event.type !== 'refund.succeeded' && event.type !== 'cancel.succeeded') return null;
     const merchant = await this.merchant(event.merchant_id);
     if (!merchant) return null;
     const payload = JSON.parse(event.payload) as PaymentEventPayload;

@@ -10,8 +10,8 @@ import type { CommandHooks } from '../../core/payments/command.ts';
 import type { Refund } from '../../core/payments/types.ts';
 import type { ReferenceRepository } from '../../store/references-repo.ts';
 import { paramError, QfError, RESPCD, type Respcd } from './errors.ts';
-import { CARD_PAY_TYPES, PAY_TYPES, QFPAY_CURRENCIES, walletFor } from './pay-types.ts';
-import { CancelRequest, PaymentRequest, QueryRequest, RefundRequest } from './schemas.ts';
+import { PAY_TYPES, QFPAY_CURRENCIES, RETIRED_PAY_TYPES, walletFor, type PayType } from './pay-types.ts';
+import { AuthTradeRequest, CancelRequest, PaymentRequest, QueryRequest, RefundRequest, UnfreezeRequest } from './schemas.ts';
 import {
   cashFee,
   cashRefund,
@@ -37,6 +37,8 @@ export interface QfpayDeps {
   references: ReferenceRepository;
   clock: Clock;
   ids: IdGenerator;
+  /** The hosted card page of an order of a card pay_type (its pay_url). */
+  cardPageUrl: (view: IntentView) => string;
 }
 
 /** Who is asking: the app code's merchant, and the merchant acted for (itself or a sub-merchant named by mchid). */
@@ -57,6 +59,8 @@ declare module 'fastify' {
 
 /** merchant_references scope of out_trade_no (payments and refunds share it). */
 export const REFERENCE_SCOPE = 'qfpay';
+/** merchant_references scope of the syssn a pre-authorization's capture (authtrade) answers with -> the order. */
+export const CAPTURE_SCOPE = 'qfpay_authtrade';
 
 const MAX_PAGE_SIZE = 100;
 /** Rows a time-range query reads at most before filtering and paging. */
@@ -110,6 +114,20 @@ function refuseNonReversible(view: IntentView): void {
   }
 }
 
+/**
+ * A pay type offered only to merchants of a region is refused in another
+ * region's currency: the merchant is not set up for it there (QFPay's 1250,
+ * a transaction the account may not make).
+ */
+function refuseOutsideRegion(payType: PayType, currency: string): void {
+  if (payType.currencies && !payType.currencies.includes(currency)) {
+    throw new QfError(
+      '1250',
+      `pay_type ${payType.code} (${payType.description}) is for ${payType.region} merchants paid in ${payType.currencies.join(' or ')}; this merchant is not set up for it in ${currency}`,
+    );
+  }
+}
+
 const ok = (): { respcd: Respcd; respmsg: string; resperr: string } => ({ respcd: '0000', respmsg: '', resperr: 'success' });
 
 /** A status other than success: resperr says what happened, respmsg what the code means. */
@@ -123,8 +141,10 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
   /** An order of this merchant by syssn, or null (UQPAY intents are not QFPay orders). */
   async function orderBySyssn(merchantId: string, syssn: string): Promise<IntentView | null> {
     if (!/^\d{1,40}$/.test(syssn)) return null;
+    // A pre-authorization's capture answered with a syssn of its own: refunds name the payment by it.
+    const captured = (await references.find(merchantId, CAPTURE_SCOPE, [syssn])).get(syssn);
     try {
-      const view = await payments.getIntent(merchantId, intentIdOf(syssn));
+      const view = await payments.getIntent(merchantId, captured ?? intentIdOf(syssn));
       return isQfOrder(view.intent) ? view : null;
     } catch (e) {
       if (isDomainError(e) && e.kind === 'not_found') return null;
@@ -188,12 +208,13 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
 
   app.post('/payment', { schema: { body: PaymentRequest, summary: 'Create a payment (every pay_type)', tags: ['qfpay'] } }, async (req) => {
     const code = required(req, 'pay_type');
-    const card = CARD_PAY_TYPES.get(code);
-    if (card) throw paramError(`pay_type ${code} (${card}) is not supported by this platform: use a wallet pay_type`);
+    const retired = RETIRED_PAY_TYPES.get(code);
+    if (retired) throw new QfError('1250', `pay_type ${code} (${retired}) has been withdrawn from QFPay's pay types; no merchant is set up for it`);
     const payType = PAY_TYPES.get(code);
     if (!payType) throw paramError(`pay_type ${code} is not a known QFPay pay_type`);
     const currency = required(req, 'txcurrcd').toUpperCase();
     if (!QFPAY_CURRENCIES.has(currency)) throw paramError(`txcurrcd ${currency} is not supported; use one of ${[...QFPAY_CURRENCIES].join(', ')}`);
+    refuseOutsideRegion(payType, currency);
     const amount = minorUnits(required(req, 'txamt'), 'txamt');
     const outTradeNo = required(req, 'out_trade_no');
     if (outTradeNo.length > 128) throw paramError('out_trade_no must be at most 128 characters');
@@ -208,6 +229,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
     if (returnUrl !== undefined && payType.returnUrlMaxLength !== undefined && [...returnUrl].length > payType.returnUrlMaxLength) {
       throw paramError(`return_url must be at most ${payType.returnUrlMaxLength} characters for pay_type ${code}`);
     }
+    if (returnUrl === undefined && payType.returnUrlRequired) throw paramError(`return_url is required for pay_type ${code}`);
     let expiresInMs: number | undefined;
     const expired = param(req, 'expired_time');
     if (expired !== undefined && payType.flow !== 'payment_code') {
@@ -223,8 +245,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       if (!paymentCode) throw paramError(`auth_code is required for pay_type ${code}`);
       if (!/^\d{10,32}$/.test(paymentCode)) throw new QfError('1202', 'auth_code must be the 10-32 digits of the shopper\'s payment code');
     }
-    const chargedWallet = kind ?? walletOfPaymentCode(paymentCode!);
-    if (!chargedWallet) throw new QfError('1202', 'auth_code does not belong to a supported wallet');
+    if (!payType.card && !(kind ?? walletOfPaymentCode(paymentCode!))) throw new QfError('1202', 'auth_code does not belong to a supported wallet');
 
     const merchantId = req.qf.merchant.id;
     const meta: QfOrderMeta = {
@@ -244,21 +265,25 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       origin: 'qfpay',
       // A sub-merchant's notifications go where its app code's do (one URL per app code).
       notifyUrl: notifyUrl ?? (req.qf.mchid ? req.qf.app.webhookUrl : null),
-      paymentMethod: { type: 'wallet', wallet: { kind, flow: payType.flow, ...(paymentCode ? { paymentCode } : {}) } },
+      // A card order waits for the card on the hosted card page.
+      ...(payType.card ? {} : { paymentMethod: { type: 'wallet' as const, wallet: { kind, flow: payType.flow, ...(paymentCode ? { paymentCode } : {}), ...(payType.preAuth ? { authorizeOnly: true } : {}) } } }),
       ...(expiresInMs !== undefined ? { expiresInMs } : {}),
     };
     const view = await payments.createIntent(merchantId, input, reserving(merchantId, outTradeNo));
 
     const fields = orderFields(view);
     const next = view.intent.nextAction;
-    const waiting = view.intent.status === 'REQUIRES_CUSTOMER_ACTION';
+    const waiting = view.intent.status === 'REQUIRES_CUSTOMER_ACTION' || (payType.card !== undefined && view.intent.status === 'REQUIRES_PAYMENT_METHOD');
     const st = payType.flow === 'payment_code' || !waiting ? orderStatus(view) : { respcd: '0000' as Respcd, errmsg: 'success' };
     const extra: Record<string, unknown> = {};
-    if (waiting && next?.type === 'display_qr_code') {
+    if (waiting && payType.card) {
+      extra.pay_url = deps.cardPageUrl(view);
+    } else if (waiting && next?.type === 'display_qr_code') {
       extra.qrcode = next.qrCode;
       if (payType.payUrlToo) extra.pay_url = next.qrCodeUrl;
     } else if (waiting && next?.type === 'redirect_to_url') {
       extra.pay_url = next.url;
+      if (payType.returnUrlRequired) extra.web_url = next.url;
     } else if (waiting && next?.type === 'sdk_params') {
       extra.pay_params = { ...next.params };
     }
@@ -311,13 +336,14 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
         ids.add(intentIdOf(s));
         ids.add(refundIdOf(s));
       }
+      for (const objectId of (await references.find(merchantId, CAPTURE_SCOPE, syssns)).values()) ids.add(objectId);
       for (const objectId of (await references.find(merchantId, REFERENCE_SCOPE, outTradeNos)).values()) {
         if (/^(PI|RF)/.test(objectId)) ids.add(objectId);
       }
       for (const id of ids) {
         if (id.startsWith('PI')) {
           const view = await orderOf(id);
-          if (view) orders.set(id, view);
+          if (view) orders.set(view.intent.id, view);
         } else {
           const refund = await refundBySyssn(merchantId, syssnOf(id));
           if (refund && (await orderOf(refund.intentId))) refunds.set(refund.id, refund);
@@ -423,8 +449,101 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
       cardcd: '',
       udid: udid ?? '',
       ...cashFee(after.attempt),
-      ...cashRefund(after.attempt, refund.amount, refund.currency),
+      ...cashRefund(after.attempt, refund),
     };
+  });
+
+  // ---- pre-authorization: capture (authtrade) and release (unfreeze) ----------
+
+  /** The pre-authorization named by syssn, settled with the wallet first. */
+  async function freezeOf(req: FastifyRequest): Promise<IntentView> {
+    const syssn = required(req, 'syssn');
+    const found = await orderBySyssn(req.qf.merchant.id, syssn);
+    if (!found) throw new QfError('1268', `no payment with syssn ${syssn} for this merchant`);
+    if (!payTypeOf(found.intent)?.preAuth) throw new QfError('1136', `syssn ${syssn} is not a pre-authorization (pay_type ${orderFields(found).pay_type})`);
+    return settled(req.qf.merchant.id, found);
+  }
+
+  /** Why a pre-authorization is no longer frozen: captured, released, or never frozen. */
+  function notFrozen({ intent }: IntentView): QfError {
+    if (intent.status === 'SUCCEEDED') return new QfError('1264', 'the pre-authorization was finished by its capture (authtrade): what was not captured was released then');
+    if (intent.status === 'CANCELLED') return new QfError('1263', 'the pre-authorization was released (unfrozen or reversed)');
+    if (intent.status === 'FAILED') return new QfError('1181', 'the pre-authorization expired before the payer froze the funds');
+    return new QfError('1261', 'the payer has not frozen the funds yet');
+  }
+
+  const frozenAnswer = (view: IntentView, own: { syssn: string; txamt: number; txdtm: string; outTradeNo: string; respmsg: string }) => {
+    const fields = orderFields(view);
+    return {
+      ...ok(),
+      respmsg: own.respmsg,
+      syssn: own.syssn,
+      orig_syssn: fields.syssn,
+      out_trade_no: own.outTradeNo,
+      pay_type: fields.pay_type,
+      txamt: String(own.txamt),
+      txcurrcd: fields.txcurrcd,
+      txdtm: own.txdtm,
+      sysdtm: qfTime(deps.clock.now()),
+      paydtm: qfTime(deps.clock.now()),
+      chnlsn: fields.chnlsn,
+      cardcd: '',
+      udid: fields.udid,
+    };
+  };
+
+  app.post('/authtrade', { schema: { body: AuthTradeRequest, summary: 'Capture a pre-authorization, in full or part (the rest is released)', tags: ['qfpay'] } }, async (req) => {
+    const merchantId = req.qf.merchant.id;
+    const amount = minorUnits(required(req, 'txamt'), 'txamt');
+    const txdtmText = param(req, 'txdtm');
+    if (txdtmText !== undefined) requestTime(txdtmText, 'txdtm');
+    const outTradeNo = param(req, 'out_trade_no');
+    if (outTradeNo !== undefined && outTradeNo.length > 128) throw paramError('out_trade_no must be at most 128 characters');
+    const order = await freezeOf(req);
+    const currency = param(req, 'txcurrcd')?.toUpperCase();
+    if (currency !== undefined && currency !== order.intent.currency) throw new QfError('1267', `txcurrcd ${currency} is not the currency of the pre-authorization (${order.intent.currency})`);
+    if (order.intent.status !== 'REQUIRES_CAPTURE') throw notFrozen(order);
+    if (amount > order.intent.amount) throw new QfError('1266', `txamt ${amount} is more than the ${order.intent.amount} frozen`);
+    const captureSyssn = syssnOf(deps.ids.next('CP'));
+    let view: IntentView;
+    try {
+      view = await payments.capture(merchantId, order.intent.id, amount, {
+        async begin(tx) {
+          const now = deps.clock.now();
+          if (outTradeNo && !(await tx.reserveReference(merchantId, REFERENCE_SCOPE, outTradeNo, order.intent.id, now))) {
+            throw new QfError('2011', `out_trade_no ${outTradeNo} was already used by a payment or refund of this merchant`);
+          }
+          await tx.reserveReference(merchantId, CAPTURE_SCOPE, captureSyssn, order.intent.id, now);
+        },
+      });
+    } catch (e) {
+      // Captured or released meanwhile by another request.
+      if (isDomainError(e) && e.kind === 'invalid_state') throw notFrozen(await payments.getIntent(merchantId, order.intent.id));
+      throw e;
+    }
+    return frozenAnswer(view, { syssn: captureSyssn, txamt: amount, txdtm: txdtmText ?? qfTime(deps.clock.now()), outTradeNo: outTradeNo ?? '', respmsg: 'Capture received' });
+  });
+
+  app.post('/unfreeze', { schema: { body: UnfreezeRequest, summary: 'Release a pre-authorization that was not captured', tags: ['qfpay'] } }, async (req) => {
+    const merchantId = req.qf.merchant.id;
+    const amount = minorUnits(required(req, 'txamt'), 'txamt');
+    const txdtm = required(req, 'txdtm');
+    requestTime(txdtm, 'txdtm');
+    const outTradeNo = required(req, 'out_trade_no');
+    const order = await freezeOf(req);
+    if (order.intent.merchantOrderId !== outTradeNo) {
+      throw new QfError('1267', `syssn ${orderFields(order).syssn} is the order with out_trade_no ${order.intent.merchantOrderId ?? ''}, not ${outTradeNo}`);
+    }
+    if (order.intent.status !== 'REQUIRES_CAPTURE') throw notFrozen(order);
+    if (amount !== order.intent.amount) throw new QfError('1266', `txamt ${amount} is not the ${order.intent.amount} frozen`);
+    let view: IntentView;
+    try {
+      view = await payments.cancel(merchantId, order.intent.id, 'requested_by_customer');
+    } catch (e) {
+      if (isDomainError(e) && e.kind === 'invalid_state') throw notFrozen(await payments.getIntent(merchantId, order.intent.id));
+      throw e;
+    }
+    return frozenAnswer(view, { syssn: syssnOf(deps.ids.next('UF')), txamt: amount, txdtm, outTradeNo, respmsg: 'Void received' });
   });
 
   // ---- reversal / close -----------------------------------------------------
@@ -447,6 +566,7 @@ export function tradeRoutes(app: FastifyInstance, deps: QfpayDeps): void {
         if (!isDomainError(e) || e.kind !== 'invalid_state') throw e;
         const { intent, attempt } = order;
         if (intent.status === 'SUCCEEDED' && (attempt?.refundedAmount ?? 0) > 0) throw new QfError('1262', 'the order has refunds: it can no longer be reversed');
+        if (intent.status === 'SUCCEEDED' && attempt?.paymentMethod.type === 'card') throw new QfError('1260', 'a paid card order is not reversed: use /trade/v1/refund');
         if (intent.status === 'SUCCEEDED') throw new QfError('1260', 'the order was paid on an earlier day: use /trade/v1/refund');
         if (intent.status === 'FAILED') throw new QfError('1181', 'the order has expired');
         throw new QfError('1205', e.message);

@@ -69,6 +69,29 @@ export const CancelRequest = Type.Object(
   { additionalProperties: true, description: 'GET or POST /trade/v1/reversal and /trade/v1/close' },
 );
 
+export const AuthTradeRequest = Type.Object(
+  {
+    syssn: s(40, 'syssn of the pre-authorization (the freeze)'),
+    txamt: s(11, 'Amount to capture in minor units, at most the frozen amount; the rest is released'),
+    out_trade_no: Type.Optional(s(128, 'Merchant number for the capture, unique per merchant')),
+    txcurrcd: Type.Optional(s(3, 'Currency of the freeze')),
+    txdtm: Type.Optional(s(26, 'Request time, YYYY-MM-DD hh:mm:ss')),
+    ...common,
+  },
+  { additionalProperties: true, description: 'POST /trade/v1/authtrade (capture a pre-authorization)' },
+);
+
+export const UnfreezeRequest = Type.Object(
+  {
+    syssn: s(40, 'syssn of the pre-authorization (the freeze)'),
+    out_trade_no: s(128, 'out_trade_no of the pre-authorization'),
+    txamt: s(11, 'The frozen amount in minor units'),
+    txdtm: s(26, 'Request time, YYYY-MM-DD hh:mm:ss'),
+    ...common,
+  },
+  { additionalProperties: true, description: 'POST /trade/v1/unfreeze (release a pre-authorization)' },
+);
+
 export const TradeBillRequest = Type.Object(
   {
     trade_date: s(10, 'Day of the bill, YYYYMMDD or YYYY-MM-DD (UTC+08:00)'),

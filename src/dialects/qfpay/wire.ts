@@ -4,10 +4,11 @@
  * that query, notifications and the bill share.
  */
 import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
-import { convert } from '../../core/fx.ts';
+import { convert, convertShare } from '../../core/fx.ts';
 import type { IntentView } from '../../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent, Refund } from '../../core/payments/types.ts';
 import type { Respcd } from './errors.ts';
+import type { CardPagePolicy } from '../../web/card-pay.ts';
 import { PAY_TYPES } from './pay-types.ts';
 
 /** Milliseconds -> "YYYY-MM-DD hh:mm:ss" in Hong Kong time, as QFPay writes times. */
@@ -70,6 +71,7 @@ export function refundMeta(refund: Refund): QfRefundMeta | null {
 
 const FAILURE_RESPCD: Record<string, Respcd> = {
   insufficient_balance: '1201',
+  insufficient_funds: '1201',
   invalid_payment_code: '1202',
   payment_code_expired: '2005',
   processing_error: '1205',
@@ -109,6 +111,7 @@ export function orderStatus({ intent, attempt }: IntentView): OrderStatus {
   if (attempt && attempt.capturedAmount > 0 && (intent.status === 'SUCCEEDED' || intent.status === 'CANCELLED')) {
     return { respcd: '0000', errmsg: 'success' };
   }
+  if (intent.status === 'REQUIRES_CAPTURE' && attempt?.status === 'AUTHORIZED') return { respcd: '0000', errmsg: 'frozen' };
   if (intent.status === 'CANCELLED') return { respcd: '1142', errmsg: 'order closed' };
   if (attempt?.status === 'PENDING_AUTHORIZATION') {
     // The core may record why the wallet is still pending; 1145 is "processing", 1143 "payer confirming".
@@ -118,12 +121,13 @@ export function orderStatus({ intent, attempt }: IntentView): OrderStatus {
   return { respcd: '1143', errmsg: 'not paid yet' };
 }
 
-/** `cancel`: 0 none, 1 CPM reversed, 2 MPM (or web / app) cancelled, 3 refunded, 5 partially refunded. */
+/** `cancel`: 0 none, 1 CPM reversed, 2 MPM (or web / app) cancelled, 3 refunded, 4 pre-authorization finished (captured), 5 partially refunded. */
 export function cancelFlag({ intent, attempt }: IntentView): string {
   if (intent.status === 'CANCELLED') return isCpm(attempt) ? '1' : '2';
   if (attempt && attempt.capturedAmount > 0 && attempt.refundedAmount > 0) {
     return attempt.refundedAmount >= attempt.capturedAmount ? '3' : '5';
   }
+  if (attempt && attempt.capturedAmount > 0 && payTypeOf(intent)?.preAuth) return '4';
   return '0';
 }
 
@@ -138,12 +142,22 @@ function cashFee(attempt: PaymentAttempt | null): { cash_fee: string; cash_fee_t
   return { cash_fee: String(attempt.wallet.shopperAmount), cash_fee_type: attempt.wallet.shopperCurrency };
 }
 
-/** A refund of `amount` (order currency) in what the shopper gets back. */
-function cashRefund(attempt: PaymentAttempt | null, amount: number, currency: string): { cash_refund_fee: string; cash_refund_fee_type: string } {
-  if (!attempt?.wallet || !cnyWallet(attempt) || amount <= 0) return { cash_refund_fee: '', cash_refund_fee_type: '' };
-  const { shopperCurrency, fxRate } = attempt.wallet;
-  const back = shopperCurrency === currency || !fxRate ? { amount, currency } : convert({ amount, currency }, shopperCurrency, fxRate);
-  return { cash_refund_fee: String(back.amount), cash_refund_fee_type: shopperCurrency };
+/**
+ * What the shopper got back, in the wallet's currency: for one refund its
+ * share of the converted charge (worked out by the core when the refund was
+ * made), for a payment the sum of its refunds' shares (the charge itself once
+ * refunded in full), so the refunds always add up to cash_fee.
+ */
+function cashRefund(attempt: PaymentAttempt | null, refund?: Refund): { cash_refund_fee: string; cash_refund_fee_type: string } {
+  const refunded = refund ? refund.amount : (attempt?.refundedAmount ?? 0);
+  if (!attempt?.wallet || !cnyWallet(attempt) || refunded <= 0) return { cash_refund_fee: '', cash_refund_fee_type: '' };
+  const { shopperCurrency, shopperAmount, fxRate } = attempt.wallet;
+  const currency = attempt.currency;
+  let back: number;
+  if (shopperCurrency === currency || !fxRate) back = refunded;
+  else if (refund) back = refund.shopperAmount ?? convert({ amount: refund.amount, currency }, shopperCurrency, fxRate).amount;
+  else back = convertShare({ before: 0, amount: refunded, total: attempt.capturedAmount, currency }, { amount: shopperAmount, currency: shopperCurrency }, fxRate).amount;
+  return { cash_refund_fee: String(back), cash_refund_fee_type: shopperCurrency };
 }
 
 /** When the shopper paid; an unpaid order shows its creation time, as QFPay's answers do. */
@@ -165,7 +179,7 @@ export function orderFields(view: IntentView): Record<string, string> {
     sysdtm: qfTime(intent.createdAt),
     paydtm: qfTime(paidAt(view)),
     chnlsn: attempt?.wallet?.walletTransactionId ?? '',
-    cardcd: '',
+    cardcd: attempt?.paymentMethod.type === 'card' ? `${attempt.paymentMethod.card.bin}******${attempt.paymentMethod.card.last4}` : '',
     udid: meta?.udid ?? '',
     goods_name: meta?.goods_name ?? intent.description ?? '',
   };
@@ -193,7 +207,7 @@ export function paymentRow(view: IntentView): Record<string, string> {
     errmsg: status.errmsg,
     exchange_rate: attempt?.wallet?.fxRate ?? '',
     ...cashFee(attempt),
-    ...cashRefund(attempt, attempt?.refundedAmount ?? 0, intent.currency),
+    ...cashRefund(attempt),
     udid: f.udid!,
   };
 }
@@ -227,7 +241,7 @@ export function refundRow(refund: Refund, order: IntentView): Record<string, str
     errmsg: status.errmsg,
     exchange_rate: attempt?.wallet?.fxRate ?? '',
     ...cashFee(attempt),
-    ...cashRefund(attempt, refund.amount, refund.currency),
+    ...cashRefund(attempt, refund),
     udid: meta?.udid ?? '',
   };
 }
@@ -242,4 +256,11 @@ export function isQfOrder(intent: PaymentIntent): boolean {
 export function payTypeOf(intent: PaymentIntent) {
   const code = orderMeta(intent)?.pay_type;
   return code ? PAY_TYPES.get(code) : undefined;
+}
+
+/** How the hosted card page takes a QFPay order of a card pay_type; null for any other order. */
+export function qfpayCardPolicy(intent: PaymentIntent): CardPagePolicy | null {
+  const card = isQfOrder(intent) ? payTypeOf(intent)?.card : undefined;
+  if (!card) return null;
+  return { networks: card.networks, threeDsAction: card.threeDs, label: card.label };
 }

@@ -5,11 +5,12 @@ import { assertCurrency, parseAmountInput } from '../../core/money.ts';
 import type { CommandHooks } from '../../core/payments/command.ts';
 import type { CardInput, CreateIntentInput, IntentView, PaymentMethodInput, PaymentsService } from '../../core/payments/service.ts';
 import type { CancellationReason, Refund } from '../../core/payments/types.ts';
-import { WALLET_KINDS, type WalletFlow, type WalletKind } from '../../core/ports.ts';
+import type { WalletFlow, WalletKind } from '../../core/ports.ts';
 import { KeyTaken, type IdempotencyKeys, type IdempotentRequest, type KeyTakenClaim } from '../../http/idempotency.ts';
 import { toUqpayError } from './errors.ts';
 import {
   CancelIntentBody,
+  UQPAY_WALLET_TYPES,
   CaptureIntentBody,
   ConfirmIntentBody,
   CreateIntentBody,
@@ -97,7 +98,7 @@ function walletMethod(kind: WalletKind, w: WalletPaymentMethod | undefined): Pay
 }
 
 function paymentMethod(pm: WirePaymentMethod, ctx: { ip_address?: string; browser_info?: unknown }): PaymentMethodInput {
-  if ((WALLET_KINDS as readonly string[]).includes(pm.type)) {
+  if ((UQPAY_WALLET_TYPES as readonly string[]).includes(pm.type)) {
     const kind = pm.type as WalletKind;
     return walletMethod(kind, (pm as Record<string, unknown>)[kind] as WalletPaymentMethod | undefined);
   }

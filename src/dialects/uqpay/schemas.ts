@@ -5,7 +5,13 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { CANCELLATION_REASONS, ATTEMPT_STATUSES, INTENT_STATUSES } from '../../core/payments/types.ts';
-import { WALLET_KINDS } from '../../core/ports.ts';
+import type { WalletKind } from '../../core/ports.ts';
+
+/** The e-wallet payment_method types UQPAY's API takes (the core knows more, which other dialects name). */
+export const UQPAY_WALLET_TYPES = [
+  'alipaycn', 'alipayhk', 'wechatpay', 'unionpay', 'grabpay', 'paynow', 'truemoney', 'tng', 'gcash',
+  'dana', 'kakaopay', 'naverpay', 'tosspay', 'payme', 'fps', 'octopus', 'boost', 'shopeepay', 'linepay',
+] as const satisfies readonly WalletKind[];
 
 const Str = (maxLength: number, extra: object = {}) => Type.String({ maxLength, ...extra });
 const Opt = Type.Optional;
@@ -68,7 +74,7 @@ export type WalletPaymentMethod = Static<typeof WalletPaymentMethod>;
 export const PaymentMethod = Type.Object({
   type: Type.String({ minLength: 1, maxLength: 32 }),
   card: Opt(CardPaymentMethod),
-  ...Object.fromEntries(WALLET_KINDS.map((kind) => [kind, Opt(WalletPaymentMethod)])),
+  ...Object.fromEntries(UQPAY_WALLET_TYPES.map((kind) => [kind, Opt(WalletPaymentMethod)])),
 });
 
 export const BrowserInfo = Type.Record(Type.String(), Type.Unknown());

@@ -1,9 +1,9 @@
 /** Core objects -> UQPAY wire objects (field names, id keys, decimal strings, +08:00 times). */
 import type { Balance } from '../../core/payments/repository.ts';
-import { WALLET_KINDS } from '../../core/ports.ts';
 import type { IntentView } from '../../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent, Refund, StoredCard } from '../../core/payments/types.ts';
-import { wireAmount, wireTime, wireTimeMillis } from './wire-format.ts';
+import { UQPAY_WALLET_TYPES } from './schemas.ts';
+import { echoAmount, wireAmount, wireTime, wireTimeMillis } from './wire-format.ts';
 
 function nextAction(intent: PaymentIntent) {
   const a = intent.nextAction;
@@ -19,7 +19,7 @@ function nextAction(intent: PaymentIntent) {
   }
 }
 
-const AVAILABLE_METHODS = ['card', ...WALLET_KINDS];
+const AVAILABLE_METHODS = ['card', ...UQPAY_WALLET_TYPES];
 
 /** The core's wallet flows as UQPAY names them. */
 const UQPAY_FLOW = { qrcode: 'qrcode', web: 'mobile_web', sdk: 'mobile_app', payment_code: 'qrcode' } as const;
@@ -43,11 +43,11 @@ function paymentMethod(a: PaymentAttempt) {
 export function attemptSummary(a: PaymentAttempt) {
   return {
     attempt_id: a.id,
-    amount: wireAmount(a.amount, a.currency),
+    amount: echoAmount(a.amount, a.currency),
     currency: a.currency,
     attempt_status: a.status,
-    captured_amount: wireAmount(a.capturedAmount, a.currency),
-    refunded_amount: wireAmount(a.refundedAmount, a.currency),
+    captured_amount: echoAmount(a.capturedAmount, a.currency),
+    refunded_amount: echoAmount(a.refundedAmount, a.currency),
     failure_code: a.failureCode ?? '',
     create_time: wireTime(a.createdAt),
     update_time: wireTime(a.updatedAt),
@@ -128,12 +128,12 @@ export function attempt(a: PaymentAttempt) {
 export function intent({ intent: i, attempt: a }: IntentView) {
   return {
     payment_intent_id: i.id,
-    amount: wireAmount(i.amount, i.currency),
+    amount: echoAmount(i.amount, i.currency),
     currency: i.currency,
     intent_status: i.status,
     description: i.description ?? '',
     available_payment_method_types: AVAILABLE_METHODS,
-    captured_amount: wireAmount(i.capturedAmount, i.currency),
+    captured_amount: echoAmount(i.capturedAmount, i.currency),
     cancel_time: wireTime(i.cancelTime),
     cancellation_reason: i.cancellationReason ?? '',
     client_secret: i.clientSecret,
@@ -153,7 +153,7 @@ export function refund(r: Refund) {
     payment_refund_id: r.id,
     payment_intent_id: r.intentId,
     payment_attempt_id: r.attemptId,
-    amount: wireAmount(r.amount, r.currency),
+    amount: echoAmount(r.amount, r.currency),
     currency: r.currency,
     refund_status: r.status,
     reason: r.reason,

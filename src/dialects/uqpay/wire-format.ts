@@ -1,6 +1,6 @@
 /** UQPAY's wire conventions: times in ISO-8601 at +08:00, amounts as decimal strings. */
 import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
-import { formatDecimal } from '../../core/money.ts';
+import { formatDecimal, formatFixed } from '../../core/money.ts';
 
 let lastSecond = Number.NaN;
 let lastText = '';
@@ -30,3 +30,10 @@ export function parseWireTime(text: string): number | null {
 }
 
 export const wireAmount = (minor: number, currency: string): string => formatDecimal(minor, currency);
+
+/**
+ * The amounts of intents, attempts and refunds, as UQPAY's documented answers
+ * write them: the currency's decimal places ("25.50", "0.01", "10.00"; JPY
+ * "1000"), and nothing as "0" (seed 002's refunded_amount).
+ */
+export const echoAmount = (minor: number, currency: string): string => (minor === 0 ? '0' : formatFixed(minor, currency));

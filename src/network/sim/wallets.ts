@@ -89,6 +89,21 @@ export class SimWallets implements Wallets {
     return { outcome: 'paid', wallet: p?.walletKind ?? 'alipaycn', walletTransactionId: randomUUID().replace(/-/g, '') };
   }
 
+  /** Pre-authorizations: what was captured of each freeze, or that it was released. */
+  private readonly freezes = new Map<string, { captured: number } | 'released'>();
+
+  async capture(reference: string, amount: Money): Promise<void> {
+    const previous = this.freezes.get(reference);
+    if (previous === 'released') throw new Error(`freeze ${reference} was released`);
+    if (previous && previous.captured !== amount.amount) throw new Error(`freeze ${reference} was already captured for another amount`);
+    this.freezes.set(reference, { captured: amount.amount });
+  }
+
+  async release(reference: string): Promise<void> {
+    if (typeof this.freezes.get(reference) === 'object') throw new Error(`freeze ${reference} was captured`);
+    this.freezes.set(reference, 'released');
+  }
+
   async refund(_reference: string, refundId: string, amount: Money): Promise<void> {
     const previous = this.refunds.get(refundId);
     if (previous !== undefined && previous !== amount.amount) throw new Error(`refund ${refundId} was already made for another amount`);
