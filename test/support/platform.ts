@@ -62,7 +62,10 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(backend: Backend, opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: CardNetwork } = {}): Promise<TestPlatform> {
+export async function startPlatform(
+  backend: Backend,
+  opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: CardNetwork; webhookTimeoutMs?: number } = {},
+): Promise<TestPlatform> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'polypay-test-'));
   let databaseUrl = opts.databaseUrl;
   let drop: (() => Promise<void>) | null = null;
@@ -74,7 +77,7 @@ export async function startPlatform(backend: Backend, opts: { dataDir?: string; 
     drop = db.drop;
   }
   const config = loadConfig({}, { dataDir, port: 0, host: '127.0.0.1', databaseUrl, logLevel: 'warn', mode: 'sandbox' });
-  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: 200, cardNetwork: opts.cardNetwork });
+  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: 200, cardNetwork: opts.cardNetwork, webhookTimeoutMs: opts.webhookTimeoutMs });
   const baseUrl = await platform.listen();
   return {
     platform,
