@@ -69,7 +69,7 @@ export interface DeliveryRelayOptions {
   leaseMs?: number;
   /** Per request, including reading the answer (default 10 s). */
   timeoutMs?: number;
-  /** Sends under way at once in this process (default 64). */
+  /** Sends under way at once in this process (default 128). */
   maxInFlight?: number;
   /** Sends under way at once to one endpoint (URL origin) from this process (default 8). */
   maxPerEndpoint?: number;
@@ -160,7 +160,6 @@ export class DeliveryRelay {
   private intervalMs = 250;
   private looping: Promise<void> | null = null;
   private loopAgain = false;
-  private lastClaimLimited = false;
 
   constructor(opts: DeliveryRelayOptions) {
     this.store = opts.store;
@@ -171,7 +170,7 @@ export class DeliveryRelay {
     this.batchSize = opts.batchSize ?? 50;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.leaseMs = opts.leaseMs ?? 8_000;
-    this.maxInFlight = opts.maxInFlight ?? 64;
+    this.maxInFlight = opts.maxInFlight ?? 128;
     this.maxPerEndpoint = opts.maxPerEndpoint ?? 8;
     this.post = opts.post ?? webhookPoster({ live: opts.live ?? false });
     this.owner = opts.owner ?? leaseOwner();
@@ -197,7 +196,7 @@ export class DeliveryRelay {
     return attempted;
   }
 
-  /** Claims every intervalMs (at once again while a claim left due rows for want of slots, or when one frees) until stop(). */
+  /** Claims every intervalMs (at once again while a claim left due rows for want of slots, or when a full endpoint's slot frees) until stop(). */
   start(intervalMs = 250): void {
     if (this.running) return;
     this.running = true;
@@ -274,7 +273,6 @@ export class DeliveryRelay {
   /** Claims what free slots allow and starts each send on its own. */
   private async dispatch(): Promise<Dispatch> {
     const { rows, limited } = await this.claim();
-    this.lastClaimLimited = limited;
     if (!rows.length) return { claimed: 0, limited, done: Promise.resolve(0) };
     for (const d of rows) {
       const endpoint = endpointOf(d.url);
@@ -320,7 +318,8 @@ export class DeliveryRelay {
    */
   private async claim(): Promise<{ rows: Claimed[]; limited: boolean }> {
     const capacity = Math.min(this.batchSize, this.maxInFlight - this.leased.size);
-    if (capacity <= 0) return { rows: [], limited: true };
+    // Full: a slot that frees wakes the loop.
+    if (capacity <= 0) return { rows: [], limited: false };
     const now = this.clock.now();
     const real = this.leaseClock.now();
     const lease = real + this.leaseMs;
@@ -415,15 +414,13 @@ export class DeliveryRelay {
   private release(id: string): void {
     const endpoint = this.leased.get(id);
     if (endpoint === undefined) return;
+    const wasFull = this.leased.size >= this.maxInFlight || (this.perEndpoint.get(endpoint) ?? 0) >= this.maxPerEndpoint;
     this.leased.delete(id);
     const n = (this.perEndpoint.get(endpoint) ?? 1) - 1;
     if (n > 0) this.perEndpoint.set(endpoint, n);
     else this.perEndpoint.delete(endpoint);
-    // A slot is free: a claim that had to leave rows behind can take them now.
-    if (this.lastClaimLimited && this.running) {
-      this.lastClaimLimited = false;
-      this.loop();
-    }
+    // A slot of a full endpoint (or of a full relay) is free: claim at once what waited for it.
+    if (wasFull) this.loop();
   }
 
   private async deliver(d: Claimed, event: WebhookEvent | undefined): Promise<Outcome> {
@@ -470,11 +467,15 @@ export class DeliveryRelay {
     }
     return new Promise<Outcome>((resolve) => {
       this.toRecord.push({ row, outcome, recorded: () => resolve(outcome) });
-      this.recording ??= this.writeRecords().finally(() => (this.recording = null));
+      this.recording ??= this.writeRecords();
     });
   }
 
-  /** Writes the queued outcomes, those that finished together in one unit. */
+  /**
+   * Writes the queued outcomes, those that finished together in one unit,
+   * until none is left. It says it is done in the same step as it finds the
+   * queue empty, so an outcome queued after that starts a new writer.
+   */
   private async writeRecords(): Promise<void> {
     while (this.toRecord.length) {
       const batch = this.toRecord.splice(0);
@@ -489,6 +490,7 @@ export class DeliveryRelay {
         b.recorded();
       }
     }
+    this.recording = null;
   }
 
   /** An attempt row per try, and each delivery's new state. Rows whose lease was lost are left alone. */

@@ -212,13 +212,13 @@ async function expectNoHeadOfLineBlocking(store: Store, clock: AdjustableClock) 
 
 /** A send slower than the lease keeps its lease (renewed while under way): another relay does not take it. */
 async function expectLeaseRenewedWhileSending(store: Store, clock: AdjustableClock) {
-  const r = await startReceiver((_h, res) => setTimeout(() => res.end('ok'), 1_200));
+  const r = await startReceiver((_h, res) => setTimeout(() => res.end('ok'), 3_000));
   try {
     const merchantId = await addMerchant(store, clock.now());
     const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
-    const opts = { store, clock, renderers: { uqpay: renderer }, leaseMs: 300 };
+    const opts = { store, clock, renderers: { uqpay: renderer }, leaseMs: 1_000 };
     const sending = new DeliveryRelay(opts).tick();
-    await sleep(800); // the first lease ran out long ago; renewed since
+    await sleep(2_000); // the first lease ran out long ago; renewed since
     const other = new DeliveryRelay(opts);
     expect(await other.tick()).toBe(0);
     expect(await sending).toBe(1);
