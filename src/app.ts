@@ -67,6 +67,8 @@ export interface BuildOptions {
    * other work with an authorization.
    */
   cardNetwork?: CardNetwork | ((simulator: CardNetwork) => CardNetwork);
+  /** How long a webhook receiver has to answer (default 10 s); tests shorten it. */
+  webhookTimeoutMs?: number;
 }
 
 export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
@@ -125,6 +127,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       qfpay: new QfpayNotificationRenderer((merchantId) => merchants.byId(merchantId)),
     },
     logger: http.log,
+    live: config.mode === 'live',
+    timeoutMs: opts.webhookTimeoutMs,
   });
 
   const idempotency = new IdempotencyKeys(store, clock, createHmac('sha256', config.encryptionKey).update('idempotency-request').digest());

@@ -4,11 +4,21 @@
  * no transaction open, and records each try. Delivery is at least once:
  * a row whose lease ran out (the process died mid-send) is claimed again, and
  * receivers dedupe by event id.
+ *
+ * Leases are short and renewed while the send is under way, so what a dead
+ * process had claimed is sent again within seconds (at once by a process
+ * that starts on the same host, which can tell its holder is gone). Each
+ * send runs on its own: a slow receiver holds only its own endpoint's slots
+ * (a few per URL origin), and the rest of the queue goes on around it.
  */
+import { sql, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { DeliveryAttemptTable, DeliveryTable, EventTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { Database } from '../store/schema.ts';
 import { deliveryPending } from '../store/sweep-conditions.ts';
+import { leaseOwner, type LeaseOwner } from './lease-owner.ts';
+import { BlockedAddressError, webhookPoster, type WebhookPoster } from './webhook-post.ts';
 
 export type WebhookEvent = Pick<EventTable, 'id' | 'merchant_id' | 'type' | 'source_id' | 'payload' | 'created_at'>;
 
@@ -59,21 +69,28 @@ export interface DeliveryRelayOptions {
   leaseClock?: Clock;
   renderers: Record<string, WebhookRenderer>;
   logger?: RelayLogger;
-  /** Deliveries claimed per tick (default 50). */
+  /** Deliveries claimed at most per claim (default 50). */
   batchSize?: number;
-  /** How long a claim holds (default: long enough for a whole batch to time out, plus 30 s). */
+  /** How long a claim holds unless renewed; renewed every quarter of it while the send is under way (default 8 s). */
   leaseMs?: number;
   /** Per request, including reading the answer (default 10 s). */
   timeoutMs?: number;
-  fetchImpl?: typeof fetch;
+  /** Sends under way at once in this process (default 128). */
+  maxInFlight?: number;
+  /** Sends under way at once to one endpoint (URL origin) from this process (default 8). */
+  maxPerEndpoint?: number;
+  /** Live mode: webhooks to loopback, private and link-local addresses are refused (delivery/address-rule.ts). */
+  live?: boolean;
+  /** How a rendered webhook is sent (default: webhookPoster for the mode). */
+  post?: WebhookPoster;
+  /** The name this relay's leases carry (default: this host and process). */
+  owner?: LeaseOwner;
   /** Told each try's outcome (metrics). */
   observer?: DeliveryObserver;
 }
 
 export type DeliveryAttemptRecord = Omit<DeliveryAttemptTable, 'id' | 'delivery_id'>;
-export type DeliveryRecord = Omit<DeliveryTable, 'lease_until'> & { event_type: string; attempt_log: DeliveryAttemptRecord[] };
-
-const CONCURRENCY = 16;
+export type DeliveryRecord = Omit<DeliveryTable, 'lease_until' | 'lease_owner'> & { event_type: string; attempt_log: DeliveryAttemptRecord[] };
 
 type Claimed = Pick<DeliveryTable, 'id' | 'event_id' | 'dialect' | 'url' | 'attempts'>;
 
@@ -93,7 +110,35 @@ type Outcome =
   /** Could not be rendered: nothing was sent, the lease runs out and it is tried again. */
   | { kind: 'held' };
 
+/** What one claim did: how many rows it took, whether due rows were left for want of a free slot, and the sends it started. */
+interface Dispatch {
+  claimed: number;
+  limited: boolean;
+  /** Settles when every send started has been recorded; answers how many were attempted. */
+  done: Promise<number>;
+}
+
 const silent: RelayLogger = { info() {}, warn() {}, error() {} };
+
+/** The endpoint a URL's sends share slots by: its origin. */
+export function endpointOf(url: string): string {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? url : origin;
+  } catch {
+    return url;
+  }
+}
+
+/** URLs of `endpoint` (an origin): itself, or followed by a path or a query. */
+function notAtEndpoint(eb: ExpressionBuilder<Database, 'deliveries'>, endpoint: string) {
+  const like = endpoint.replace(/[\\%_]/g, '\\$&');
+  return eb.and([
+    eb('url', '<>', endpoint),
+    sql<SqlBool>`${sql.ref('url')} not like ${`${like}/%`} escape '\\'`,
+    sql<SqlBool>`${sql.ref('url')} not like ${`${like}?%`} escape '\\'`,
+  ]);
+}
 
 export class DeliveryRelay {
   private readonly store: Store;
@@ -104,14 +149,28 @@ export class DeliveryRelay {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
-  private readonly fetch: typeof fetch;
+  private readonly maxInFlight: number;
+  private readonly maxPerEndpoint: number;
+  private readonly post: WebhookPoster;
+  private readonly owner: LeaseOwner;
   private readonly observer: DeliveryObserver | undefined;
 
-  /** Ticks of this instance run one after another, whoever calls them (loop, drain, tests). */
+  /** Claims of this instance run one after another, whoever asks (loop, drain, tests); sends overlap. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Rows this relay has leased and not yet recorded, with their endpoint. */
+  private readonly leased = new Map<string, string>();
+  private readonly perEndpoint = new Map<string, number>();
+  private readonly sends = new Set<Promise<unknown>>();
+  private readonly toRecord: Array<{ row: Claimed; outcome: Outcome; recorded: () => void }> = [];
+  private recording: Promise<void> | null = null;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private reclaimed = false;
+
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private inFlight: Promise<unknown> = Promise.resolve();
+  private intervalMs = 250;
+  private looping: Promise<void> | null = null;
+  private loopAgain = false;
 
   constructor(opts: DeliveryRelayOptions) {
     this.store = opts.store;
@@ -121,49 +180,51 @@ export class DeliveryRelay {
     this.log = opts.logger ?? silent;
     this.batchSize = opts.batchSize ?? 50;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.leaseMs = opts.leaseMs ?? Math.ceil(this.batchSize / CONCURRENCY) * this.timeoutMs + 30_000;
-    this.fetch = opts.fetchImpl ?? fetch;
+    this.leaseMs = opts.leaseMs ?? 8_000;
+    this.maxInFlight = opts.maxInFlight ?? 128;
+    this.maxPerEndpoint = opts.maxPerEndpoint ?? 8;
+    this.post = opts.post ?? webhookPoster({ live: opts.live ?? false });
+    this.owner = opts.owner ?? leaseOwner();
     this.observer = opts.observer;
   }
 
-  /** Sends the deliveries due now (one batch); returns how many were attempted. */
+  /** Sends the deliveries due now that free slots allow (one claim) and waits for them; returns how many were attempted. */
   async tick(): Promise<number> {
-    return (await this.serial(() => this.round())).attempted;
+    return (await this.serial(() => this.dispatch())).done;
   }
 
-  /** Ticks until nothing is due (after the sandbox clock moves, and in tests). Returns the total attempted. */
+  /**
+   * Sends what is due until nothing due is left for this relay to take
+   * (after the sandbox clock moves, and in tests), waiting for each claim's
+   * sends. Returns the total attempted.
+   */
   async drain(maxRounds = 20): Promise<number> {
     let attempted = 0;
     for (let i = 0; i < maxRounds; i++) {
-      const r = await this.serial(() => this.round());
-      attempted += r.attempted;
-      if (r.claimed === 0) break;
+      const d = await this.serial(() => this.dispatch());
+      attempted += await d.done;
+      if (d.claimed === 0) break;
     }
     return attempted;
   }
 
-  /** Ticks every intervalMs (at once again while full batches come back) until stop(). */
+  /** Claims every intervalMs (at once again while a claim left due rows for want of slots, or when a full endpoint's slot frees) until stop(). */
   start(intervalMs = 250): void {
     if (this.running) return;
     this.running = true;
-    const loop = async (): Promise<void> => {
-      let full = false;
-      const tick = this.serial(() => this.round()).then(
-        (r) => (full = r.claimed >= this.batchSize),
-        (error) => this.log.error({ err: error }, 'delivery relay tick failed'),
-      );
-      this.inFlight = tick;
-      await tick;
-      if (this.running) this.timer = setTimeout(loop, full ? 0 : intervalMs);
-    };
-    this.timer = setTimeout(loop, 0);
+    this.intervalMs = intervalMs;
+    this.timer = setTimeout(() => this.loop(), 0);
   }
 
-  /** Stops the loop and waits for the tick in flight. */
+  /** Stops claiming and waits for the claim and the sends under way (each bounded by the request timeout). */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    await this.inFlight;
+    await this.looping;
+    while (this.sends.size) await Promise.allSettled([...this.sends]);
+    await this.recording;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   /** A merchant's deliveries (optionally of one event) with every try, oldest first. */
@@ -188,7 +249,7 @@ export class DeliveryRelay {
       .orderBy('attempt')
       .orderBy('id')
       .execute();
-    return deliveries.map(({ lease_until: _lease, ...d }) => ({
+    return deliveries.map(({ lease_until: _lease, lease_owner: _owner, ...d }) => ({
       ...d,
       attempt_log: attempts.filter((a) => a.delivery_id === d.id).map(({ delivery_id: _id, ...a }) => a),
     }));
@@ -200,46 +261,178 @@ export class DeliveryRelay {
     return next;
   }
 
-  private async round(): Promise<{ claimed: number; attempted: number }> {
-    const { rows, lease } = await this.claim();
-    if (!rows.length) return { claimed: 0, attempted: 0 };
-    const events = await this.store.read
-      .selectFrom('events')
-      .select(['id', 'merchant_id', 'type', 'source_id', 'payload', 'created_at'])
-      .where('id', 'in', [...new Set(rows.map((d) => d.event_id))])
-      .execute();
-    const byId = new Map(events.map((e) => [e.id, e]));
-    const outcomes = await mapLimit(rows, CONCURRENCY, (d) => this.deliver(d, byId.get(d.event_id)));
-    await this.record(rows, outcomes, lease);
-    return { claimed: rows.length, attempted: outcomes.filter((o) => o.kind === 'sent').length };
+  private loop(): void {
+    if (!this.running) return;
+    if (this.looping) {
+      this.loopAgain = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.looping = (async () => {
+      let again = false;
+      try {
+        again = (await this.serial(() => this.dispatch())).limited;
+      } catch (error) {
+        this.log.error({ err: error }, 'delivery relay claim failed');
+      }
+      this.looping = null;
+      again ||= this.loopAgain;
+      this.loopAgain = false;
+      if (this.running) this.timer = setTimeout(() => this.loop(), again ? 0 : this.intervalMs);
+    })();
   }
 
-  /** One unit: pick due, unleased rows and lease them. PostgreSQL skips rows another claimer has locked. */
-  private async claim(): Promise<{ rows: Claimed[]; lease: number }> {
+  /** Claims what free slots allow and starts each send on its own. */
+  private async dispatch(): Promise<Dispatch> {
+    const { rows, limited } = await this.claim();
+    if (!rows.length) return { claimed: 0, limited, done: Promise.resolve(0) };
+    for (const d of rows) {
+      const endpoint = endpointOf(d.url);
+      this.leased.set(d.id, endpoint);
+      this.perEndpoint.set(endpoint, (this.perEndpoint.get(endpoint) ?? 0) + 1);
+    }
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 4)));
+    this.heartbeat.unref?.();
+    let byId: Map<string, WebhookEvent>;
+    try {
+      const events = await this.store.read
+        .selectFrom('events')
+        .select(['id', 'merchant_id', 'type', 'source_id', 'payload', 'created_at'])
+        .where('id', 'in', [...new Set(rows.map((d) => d.event_id))])
+        .execute();
+      byId = new Map(events.map((e) => [e.id, e]));
+    } catch (error) {
+      // Left to their leases, which run out and are claimed again.
+      for (const d of rows) this.release(d.id);
+      throw error;
+    }
+    const sends = rows.map((d) => {
+      const send = this.deliver(d, byId.get(d.event_id))
+        .catch((error): Outcome => {
+          this.log.error({ delivery: d.id, err: error }, 'webhook send failed');
+          return { kind: 'held' };
+        })
+        .then((outcome) => this.record(d, outcome))
+        .then((outcome) => outcome.kind === 'sent');
+      const tracked = send.finally(() => this.sends.delete(tracked));
+      this.sends.add(tracked);
+      return send;
+    });
+    const done = Promise.all(sends).then((sent) => sent.filter(Boolean).length);
+    return { claimed: rows.length, limited, done };
+  }
+
+  /**
+   * One unit: pick due rows nobody holds (unleased, lease run out, or held by
+   * a process known dead) and lease them to this relay. Rows of an endpoint
+   * whose slots are all taken are left for later. PostgreSQL skips rows
+   * another claimer has locked.
+   */
+  private async claim(): Promise<{ rows: Claimed[]; limited: boolean }> {
+    const capacity = Math.min(this.batchSize, this.maxInFlight - this.leased.size);
+    // Full: a slot that frees wakes the loop.
+    if (capacity <= 0) return { rows: [], limited: false };
     const now = this.clock.now();
     const real = this.leaseClock.now();
     const lease = real + this.leaseMs;
+    const dead = this.reclaimed ? [] : await this.deadOwners(real);
+    const saturated = [...this.perEndpoint].filter(([, n]) => n >= this.maxPerEndpoint).map(([e]) => e);
+    const mine = [...this.leased.keys()];
+    let limited = false;
     const rows = await this.store.unit(async (tx) => {
       let due = tx
         .selectFrom('deliveries')
-        .select('id')
+        .select(['id', 'url'])
         .where(deliveryPending)
         .where('next_attempt_at', '<=', now)
-        // Unleased, or the lease ran out; a lease further ahead than any this relay takes was taken in platform time (by an earlier version): out too.
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', real), eb('lease_until', '>', lease)]))
+        // Unleased, the lease ran out, or its holder is dead; a lease further ahead than any this relay takes was taken in platform time (by an earlier version): out too.
+        .where((eb) =>
+          eb.or([
+            eb('lease_until', 'is', null),
+            eb('lease_until', '<', real),
+            eb('lease_until', '>', lease),
+            ...(dead.length ? [eb('lease_owner', 'in', dead)] : []),
+          ]),
+        )
         .orderBy('next_attempt_at')
-        .limit(this.batchSize);
+        .limit(capacity);
+      if (mine.length) due = due.where('id', 'not in', mine);
+      for (const endpoint of saturated) due = due.where((eb) => notAtEndpoint(eb, endpoint));
       if (this.store.rowLocks) due = due.forUpdate().skipLocked();
-      const ids = (await due.execute()).map((r) => r.id);
+      const candidates = await due.execute();
+      if (candidates.length === capacity) limited = true;
+      // Within the claim too, no endpoint gets more than its free slots.
+      const free = new Map<string, number>();
+      const ids: string[] = [];
+      for (const c of candidates) {
+        const endpoint = endpointOf(c.url);
+        const left = free.get(endpoint) ?? this.maxPerEndpoint - (this.perEndpoint.get(endpoint) ?? 0);
+        if (left <= 0) {
+          limited = true;
+          continue;
+        }
+        free.set(endpoint, left - 1);
+        ids.push(c.id);
+      }
       if (!ids.length) return [];
       return tx
         .updateTable('deliveries')
-        .set({ lease_until: lease, updated_at: now })
+        .set({ lease_until: lease, lease_owner: this.owner.name, updated_at: now })
         .where('id', 'in', ids)
         .returning(['id', 'event_id', 'dialect', 'url', 'attempts'])
         .execute();
     });
-    return { rows, lease };
+    this.reclaimed = true;
+    return { rows, limited };
+  }
+
+  /** Holders of live leases that are known dead (checked once, at the first claim: a restart takes its own crashed run's leases back at once). */
+  private async deadOwners(real: number): Promise<string[]> {
+    const owners = await this.store.read
+      .selectFrom('deliveries')
+      .select('lease_owner')
+      .distinct()
+      .where(deliveryPending)
+      .where('lease_owner', 'is not', null)
+      .where('lease_until', '>=', real)
+      .execute();
+    const dead = owners.map((o) => o.lease_owner!).filter((o) => this.owner.isDead(o));
+    if (dead.length) this.log.info({ owners: dead.length }, 'taking back webhook deliveries leased by a process that is gone');
+    return dead;
+  }
+
+  /** Pushes the leases of the rows being sent another leaseMs ahead. */
+  private async renewLeases(): Promise<void> {
+    const ids = [...this.leased.keys()];
+    if (!ids.length) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      return;
+    }
+    try {
+      await this.store.unit((tx) =>
+        tx
+          .updateTable('deliveries')
+          .set({ lease_until: this.leaseClock.now() + this.leaseMs })
+          .where('id', 'in', ids)
+          .where('lease_owner', '=', this.owner.name)
+          .execute(),
+      );
+    } catch (error) {
+      this.log.warn({ err: error }, 'webhook delivery leases not renewed');
+    }
+  }
+
+  private release(id: string): void {
+    const endpoint = this.leased.get(id);
+    if (endpoint === undefined) return;
+    const wasFull = this.leased.size >= this.maxInFlight || (this.perEndpoint.get(endpoint) ?? 0) >= this.maxPerEndpoint;
+    this.leased.delete(id);
+    const n = (this.perEndpoint.get(endpoint) ?? 1) - 1;
+    if (n > 0) this.perEndpoint.set(endpoint, n);
+    else this.perEndpoint.delete(endpoint);
+    // A slot of a full endpoint (or of a full relay) is free: claim at once what waited for it.
+    if (wasFull) this.loop();
   }
 
   private async deliver(d: Claimed, event: WebhookEvent | undefined): Promise<Outcome> {
@@ -257,25 +450,18 @@ export class DeliveryRelay {
     }
     if (!rendered) return { kind: 'skipped' };
 
-    const headers = new Headers({ 'content-type': 'application/json' });
-    for (const [name, value] of Object.entries(rendered.headers)) headers.set(name, value);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    for (const [name, value] of Object.entries(rendered.headers)) headers[name.toLowerCase()] = value;
     const attemptedAt = this.clock.now();
     const started = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
     let acknowledged = false;
     try {
-      const res = await this.fetch(d.url, {
-        method: 'POST',
-        headers,
-        body: rendered.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      statusCode = res.status;
-      const body = await res.text();
-      acknowledged = renderer.isAcknowledged(res.status, body);
-      if (!acknowledged) error = res.status >= 200 && res.status < 300 ? 'not acknowledged' : `HTTP ${res.status}`;
+      const answer = await this.post({ url: d.url, headers, body: rendered.body, timeoutMs: this.timeoutMs });
+      statusCode = answer.status;
+      acknowledged = renderer.isAcknowledged(answer.status, answer.body);
+      if (!acknowledged) error = describeAnswer(answer.status);
     } catch (err) {
       error = describeFailure(err);
     }
@@ -285,67 +471,93 @@ export class DeliveryRelay {
     return { kind: 'sent', attemptedAt, durationMs, statusCode, error, acknowledged, lagMs, retryDelaysMs: renderer.retryDelaysMs };
   }
 
-  /** One unit per batch: an attempt row per try, and each delivery's new state. Rows whose lease was lost are left alone. */
-  private async record(rows: Claimed[], outcomes: Outcome[], lease: number): Promise<void> {
+  /** Queues a finished send for the next recording unit; settles once it is written (or given up to its lease). */
+  private record(row: Claimed, outcome: Outcome): Promise<Outcome> {
+    if (outcome.kind === 'held') {
+      // Not renewed any more: the lease runs out and the row is tried again.
+      this.release(row.id);
+      return Promise.resolve(outcome);
+    }
+    return new Promise<Outcome>((resolve) => {
+      this.toRecord.push({ row, outcome, recorded: () => resolve(outcome) });
+      this.recording ??= this.writeRecords();
+    });
+  }
+
+  /**
+   * Writes the queued outcomes, those that finished together in one unit,
+   * until none is left. It says it is done in the same step as it finds the
+   * queue empty, so an outcome queued after that starts a new writer.
+   */
+  private async writeRecords(): Promise<void> {
+    while (this.toRecord.length) {
+      const batch = this.toRecord.splice(0);
+      try {
+        const reports = await this.store.unit((tx) => this.writeBatch(tx, batch));
+        // Counted once committed: these are the tries on record.
+        for (const r of reports) this.observer?.delivered(...r);
+      } catch (error) {
+        // The leases run out and the rows are sent again: at least once.
+        this.log.error({ err: error, deliveries: batch.length }, 'webhook delivery outcomes not recorded');
+      }
+      for (const b of batch) {
+        this.release(b.row.id);
+        b.recorded();
+      }
+    }
+    this.recording = null;
+  }
+
+  /** An attempt row per try, and each delivery's new state. Rows whose lease was lost are left alone. */
+  private async writeBatch(tx: Parameters<Parameters<Store['unit']>[0]>[0], batch: Array<{ row: Claimed; outcome: Outcome }>): Promise<Array<Parameters<DeliveryObserver['delivered']>>> {
     const now = this.clock.now();
     const reports: Array<Parameters<DeliveryObserver['delivered']>> = [];
-    await this.store.unit(async (tx) => {
-      reports.length = 0;
-      const tries: Array<Omit<DeliveryAttemptTable, 'id'>> = [];
-      for (const [i, d] of rows.entries()) {
-        const o = outcomes[i]!;
-        if (o.kind === 'held') continue;
-        const mine = tx.updateTable('deliveries').where('id', '=', d.id).where('lease_until', '=', lease);
-        if (o.kind === 'skipped') {
-          await mine.set({ status: 'skipped', lease_until: null, updated_at: now }).execute();
-          reports.push([d.dialect, 'skipped']);
-          continue;
-        }
-        const attempts = d.attempts + 1;
-        const delay = o.retryDelaysMs[attempts - 1];
-        const status = o.acknowledged ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
-        const result = await mine
-          .set({
-            status,
-            attempts,
-            ...(status === 'pending' ? { next_attempt_at: now + delay! } : {}),
-            lease_until: null,
-            last_status_code: o.statusCode,
-            last_error: o.error,
-            updated_at: now,
-          })
-          .executeTakeFirst();
-        if (result.numUpdatedRows === 0n) {
-          // Another sender took it over: its try is the one on record.
-          this.log.warn({ delivery: d.id }, 'delivery lease expired during send');
-          continue;
-        }
-        reports.push([d.dialect, status === 'succeeded' ? 'acknowledged' : status === 'failed' ? 'failed' : 'retrying', o.lagMs]);
-        tries.push({ delivery_id: d.id, attempt: attempts, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt });
+    const tries: Array<Omit<DeliveryAttemptTable, 'id'>> = [];
+    for (const { row: d, outcome: o } of batch) {
+      const mine = tx.updateTable('deliveries').where('id', '=', d.id).where('lease_owner', '=', this.owner.name);
+      const released = { lease_until: null, lease_owner: null, updated_at: now };
+      if (o.kind === 'held') continue;
+      if (o.kind === 'skipped') {
+        await mine.set({ status: 'skipped', ...released }).execute();
+        reports.push([d.dialect, 'skipped']);
+        continue;
       }
-      if (tries.length) await tx.insertInto('delivery_attempts').values(tries).execute();
-    });
-    // Counted once committed: these are the tries on record.
-    for (const r of reports) this.observer?.delivered(...r);
+      const attempts = d.attempts + 1;
+      const delay = o.retryDelaysMs[attempts - 1];
+      const status = o.acknowledged ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
+      const result = await mine
+        .set({
+          status,
+          attempts,
+          ...(status === 'pending' ? { next_attempt_at: now + delay! } : {}),
+          last_status_code: o.statusCode,
+          last_error: o.error,
+          ...released,
+        })
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) {
+        // Another sender took it over: its try is the one on record.
+        this.log.warn({ delivery: d.id }, 'delivery lease expired during send');
+        continue;
+      }
+      reports.push([d.dialect, status === 'succeeded' ? 'acknowledged' : status === 'failed' ? 'failed' : 'retrying', o.lagMs]);
+      tries.push({ delivery_id: d.id, attempt: attempts, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt });
+    }
+    if (tries.length) await tx.insertInto('delivery_attempts').values(tries).execute();
+    return reports;
   }
 }
 
-/** A short, secret-free reason: "timeout", an error code such as "ECONNREFUSED", or "request failed". */
+/** Why an answer does not count as received: its status, and for a 3xx that redirects are not followed. */
+function describeAnswer(status: number): string {
+  if (status >= 300 && status < 400) return `HTTP ${status}: redirects are not followed`;
+  return status >= 200 && status < 300 ? 'not acknowledged' : `HTTP ${status}`;
+}
+
+/** A short, secret-free reason: "timeout", an error code such as "ECONNREFUSED", the address rule's refusal, or "request failed". */
 function describeFailure(err: unknown): string {
+  if (err instanceof BlockedAddressError) return err.message;
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timeout';
   const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code ?? (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : 'request failed';
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

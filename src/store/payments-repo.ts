@@ -369,6 +369,7 @@ class Tx implements PaymentsTx {
         attempts: 0,
         next_attempt_at: e.createdAt,
         lease_until: null,
+        lease_owner: null,
         last_status_code: null,
         last_error: null,
         created_at: e.createdAt,

@@ -124,6 +124,8 @@ export interface DeliveryTable {
   attempts: number;
   next_attempt_at: number;
   lease_until: number | null;
+  /** The process holding the lease (delivery/lease-owner.ts); null when unleased or leased by an earlier version. */
+  lease_owner: string | null;
   last_status_code: number | null;
   last_error: string | null;
   created_at: number;

@@ -7,6 +7,7 @@ import * as m003 from './migrations/003_idempotency_subject.ts';
 import * as m004 from './migrations/004_intent_version.ts';
 import * as m005 from './migrations/005_sweep_indexes.ts';
 import * as m006 from './migrations/006_platform_counters.ts';
+import * as m008 from './migrations/008_delivery_lease_owner.ts';
 import * as m009 from './migrations/009_sim_card_authorizations.ts';
 import * as m010 from './migrations/010_merchant_secrets_sealed.ts';
 import * as m011 from './migrations/011_refund_shopper_amount.ts';
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName, con
   '004_intent_version': m004,
   '005_sweep_indexes': m005,
   '006_platform_counters': m006,
+  '008_delivery_lease_owner': m008,
   '009_sim_card_authorizations': m009,
   '010_merchant_secrets_sealed': m010,
   '011_refund_shopper_amount': m011,

@@ -4,8 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdjustableClock } from '../../src/core/clock.ts';
+import { leaseOwner } from '../../src/delivery/lease-owner.ts';
 import { DeliveryRelay, type DeliveryRelayOptions, type WebhookRenderer } from '../../src/delivery/relay.ts';
 import { UQPAY_RETRY_DELAYS_MS } from '../../src/delivery/schedules.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -97,7 +98,7 @@ async function addDelivery(
   merchantId: string,
   url: string,
   now: number,
-  opts: { type?: string; leaseUntil?: number } = {},
+  opts: { type?: string; leaseUntil?: number; leaseOwner?: string } = {},
 ): Promise<{ eventId: string; deliveryId: string }> {
   const eventId = randomUUID();
   const deliveryId = `WD${randomUUID()}`;
@@ -125,6 +126,7 @@ async function addDelivery(
         attempts: 0,
         next_attempt_at: now,
         lease_until: opts.leaseUntil ?? null,
+        lease_owner: opts.leaseOwner ?? null,
         last_status_code: null,
         last_error: null,
         created_at: now,
@@ -159,6 +161,101 @@ async function expectNoDoubleSends(storeA: Store, storeB: Store, clock: Adjustab
     expect(log.every((d) => d.status === 'succeeded' && d.attempt_log.length === 1)).toBe(true);
   } finally {
     await receiver.close();
+  }
+}
+
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One merchant's endpoint hangs with many deliveries queued ahead of another
+ * merchant's: the other's all arrive at once, the hanging one holds only its
+ * own endpoint's slots.
+ */
+async function expectNoHeadOfLineBlocking(store: Store, clock: AdjustableClock) {
+  const hanging = await startReceiver(() => {}); // never answers
+  const healthy = await startReceiver();
+  const relay = new DeliveryRelay({ store, clock, renderers: { uqpay: renderer }, timeoutMs: 5_000, maxPerEndpoint: 4, batchSize: 10 });
+  try {
+    const slow = await addMerchant(store, clock.now());
+    const fast = await addMerchant(store, clock.now());
+    const stuck: string[] = [];
+    for (let i = 0; i < 20; i++) stuck.push((await addDelivery(store, slow, hanging.url, clock.now() - 1000)).eventId);
+    const expected = new Set<string>();
+    for (let i = 0; i < 20; i++) expected.add((await addDelivery(store, fast, healthy.url, clock.now())).eventId);
+
+    const started = Date.now();
+    relay.start(20);
+    while (healthy.hits.length < 20 && Date.now() - started < 4_000) await sleep(10);
+    const lag = Date.now() - started;
+    expect(new Set(healthy.hits.map((h) => JSON.parse(h.body).event_id))).toEqual(expected);
+    expect(lag).toBeLessThan(2_000);
+    // The hanging endpoint got its 4 slots, no more, and is still holding them.
+    expect(hanging.hits).toHaveLength(4);
+    // Recorded right after each answer.
+    const allRecorded = async () => (await relay.deliveryLog(fast)).every((d) => d.status === 'succeeded' && d.attempts === 1);
+    for (let i = 0; i < 100 && !(await allRecorded()); i++) await sleep(10);
+    expect(await allRecorded()).toBe(true);
+    expect((await relay.deliveryLog(slow)).filter((d) => d.attempts > 0)).toHaveLength(0);
+
+    await hanging.close(); // the hanging sends fail now, and stop() returns
+    await relay.stop();
+    const log = await relay.deliveryLog(slow);
+    expect(log.every((d) => d.status === 'pending')).toBe(true);
+    expect(log.filter((d) => d.attempts === 1).length).toBeGreaterThanOrEqual(4);
+  } finally {
+    await relay.stop();
+    await hanging.close();
+    await healthy.close();
+  }
+}
+
+/** A send slower than the lease keeps its lease (renewed while under way): another relay does not take it. */
+async function expectLeaseRenewedWhileSending(store: Store, clock: AdjustableClock) {
+  const r = await startReceiver((_h, res) => setTimeout(() => res.end('ok'), 3_000));
+  try {
+    const merchantId = await addMerchant(store, clock.now());
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+    const opts = { store, clock, renderers: { uqpay: renderer }, leaseMs: 1_000 };
+    const sending = new DeliveryRelay(opts).tick();
+    await sleep(2_000); // the first lease ran out long ago; renewed since
+    const other = new DeliveryRelay(opts);
+    expect(await other.tick()).toBe(0);
+    expect(await sending).toBe(1);
+    expect(r.hits).toHaveLength(1);
+    const [d] = await other.deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(d!.attempt_log).toHaveLength(1);
+  } finally {
+    await r.close();
+  }
+}
+
+/**
+ * A process that starts takes back at once what a dead process on its host
+ * had leased; a holder on another host cannot be checked, and its lease runs
+ * out by itself.
+ */
+async function expectDeadHoldersLeasesTakenBack(store: Store, clock: AdjustableClock) {
+  const r = await startReceiver();
+  try {
+    const merchantId = await addMerchant(store, clock.now());
+    const crashed = leaseOwner({ host: 'node-a', pid: 4242 });
+    const restartedAsSamePid = leaseOwner({ host: 'node-a', pid: 77, started: 1 });
+    const elsewhere = leaseOwner({ host: 'node-b', pid: 4242 });
+    const real = Date.now();
+    const a = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: real + 7_000, leaseOwner: crashed.name });
+    const b = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: real + 7_000, leaseOwner: restartedAsSamePid.name });
+    const c = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: real + 7_000, leaseOwner: elsewhere.name });
+
+    const me = leaseOwner({ host: 'node-a', pid: 77, started: 2, alive: (pid) => pid !== 4242 });
+    const relay = new DeliveryRelay({ store, clock, renderers: { uqpay: renderer }, owner: me });
+    expect(await relay.drain()).toBe(2);
+    expect(new Set(r.hits.map((h) => JSON.parse(h.body).event_id))).toEqual(new Set([a.eventId, b.eventId]));
+    const [left] = await relay.deliveryLog(merchantId, c.eventId);
+    expect(left).toMatchObject({ status: 'pending', attempts: 0 });
+  } finally {
+    await r.close();
   }
 }
 
@@ -301,12 +398,12 @@ describe('DeliveryRelay (SQLite)', () => {
     const r = await receiver();
     let real = Date.now();
     const leaseClock = { now: () => real };
-    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: real + 60_000 });
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: real + 5_000 });
     const rl = relay({ leaseClock });
     expect(await rl.tick()).toBe(0); // still leased by the "crashed" process
     await clock.advance(3600); // platform time says nothing about a send in progress
     expect(await rl.tick()).toBe(0);
-    real += 61_000;
+    real += 6_000;
     expect(await rl.tick()).toBe(1);
     expect(r.hits).toHaveLength(1);
     const [d] = await rl.deliveryLog(merchantId, eventId);
@@ -348,6 +445,44 @@ describe('DeliveryRelay (SQLite)', () => {
     expect(r.hits).toHaveLength(2);
   });
 
+  it("a hanging endpoint holds only its own slots: another merchant's webhooks all arrive at once", async () => {
+    await expectNoHeadOfLineBlocking(store, clock);
+  });
+
+  it('renews the lease of a send still under way', async () => {
+    await expectLeaseRenewedWhileSending(store, clock);
+  });
+
+  it("takes back at once the leases of a dead process on its host, and waits out another host's", async () => {
+    await expectDeadHoldersLeasesTakenBack(store, clock);
+  });
+
+  it('does not follow a redirect: the 3xx is a failed try with the reason in the log', async () => {
+    const target = await receiver();
+    const r = await receiver((_h, res) => {
+      res.writeHead(302, { location: target.url });
+      res.end();
+    });
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+    expect(await relay().tick()).toBe(1);
+    expect(target.hits).toHaveLength(0);
+    const [d] = await relay().deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 302, last_error: 'HTTP 302: redirects are not followed' });
+  });
+
+  it('in live mode refuses a receiver on a loopback address without connecting, and says why in the log', async () => {
+    const r = await receiver();
+    const { eventId } = await addDelivery(store, merchantId, r.url, clock.now());
+    expect(await relay({ live: true }).tick()).toBe(1);
+    expect(r.hits).toHaveLength(0);
+    const [d] = await relay().deliveryLog(merchantId, eventId);
+    expect(d).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null, last_error: 'address not allowed in live mode: 127.0.0.1 (loopback)' });
+    // The same delivery in sandbox mode goes through.
+    await clock.advance(16);
+    expect(await relay().tick()).toBe(1);
+    expect(r.hits).toHaveLength(1);
+  });
+
   it('two relays on the same store never send a delivery twice', async () => {
     await expectNoDoubleSends(store, store, clock);
   });
@@ -364,17 +499,32 @@ if (pgMissing) console.warn(`skipping DeliveryRelay PostgreSQL tests: no server 
   const stores: Store[] = [];
   let drop: (() => Promise<void>) | undefined;
 
-  afterAll(async () => {
-    for (const s of stores) await s.close();
+  // A database per test: each relay claims whatever is due in its database.
+  beforeEach(async () => {
+    const db = await createPgDatabase(PG_ADMIN_URL, 'polypay_relay');
+    drop = db.drop;
+    stores.push(await openPostgresStore(db.url, 4));
+    stores.push(await openPostgresStore(db.url, 4));
+  });
+
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
     await drop?.();
   });
 
   it('two relays (separate connection pools) never send a delivery twice', async () => {
-    const db = await createPgDatabase(PG_ADMIN_URL, 'polypay_relay');
-    drop = db.drop;
-    const url = db.url;
-    stores.push(await openPostgresStore(url, 4));
-    stores.push(await openPostgresStore(url, 4));
     await expectNoDoubleSends(stores[0]!, stores[1]!, new AdjustableClock());
+  });
+
+  it("a hanging endpoint holds only its own slots: another merchant's webhooks all arrive at once", async () => {
+    await expectNoHeadOfLineBlocking(stores[0]!, new AdjustableClock());
+  });
+
+  it('renews the lease of a send still under way', async () => {
+    await expectLeaseRenewedWhileSending(stores[0]!, new AdjustableClock());
+  });
+
+  it("takes back at once the leases of a dead process on its host, and waits out another host's", async () => {
+    await expectDeadHoldersLeasesTakenBack(stores[1]!, new AdjustableClock());
   });
 });

@@ -63,7 +63,7 @@ export interface TestPlatform {
 
 export async function startPlatform(
   backend: Backend,
-  opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: BuildOptions['cardNetwork']; recoveryIntervalMs?: number } = {},
+  opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: BuildOptions['cardNetwork']; recoveryIntervalMs?: number; webhookTimeoutMs?: number } = {},
 ): Promise<TestPlatform> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'polypay-test-'));
   let databaseUrl = opts.databaseUrl;
@@ -76,7 +76,7 @@ export async function startPlatform(
     drop = db.drop;
   }
   const config = loadConfig({}, { dataDir, port: 0, host: '127.0.0.1', databaseUrl, logLevel: 'warn', mode: 'sandbox' });
-  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: opts.recoveryIntervalMs ?? 200, cardNetwork: opts.cardNetwork });
+  const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: opts.recoveryIntervalMs ?? 200, cardNetwork: opts.cardNetwork, webhookTimeoutMs: opts.webhookTimeoutMs });
   const baseUrl = await platform.listen();
   return {
     platform,
