@@ -39,14 +39,17 @@ describeEachBackend('recovery of work a crash left in flight', (backend) => {
       type: 'card',
       card: { bin: '424242', last4: '4242', network: 'visa', expiryMonth: 12, expiryYear: 2099, fingerprint: 'f', threeDsAction: 'skip_3ds' },
     });
+    const strandedAt = Date.now();
     expect((await merchant.get(`/v2/payment_intents/${id}`)).body.intent_status).toBe('PENDING');
     const cancel = await merchant.post(`/v2/payment_intents/${id}/cancel`, { cancellation_reason: 'duplicate' });
     expect(cancel.status).toBe(400); // in flight: neither cancellable nor confirmable until settled
 
     await restart();
     // In flight for less than the grace (5 s) it may be another node's, still running: left alone.
+    // (Only checkable while the restart took less than the grace: on a loaded machine it can take longer.)
     await new Promise((r) => setTimeout(r, 500));
-    expect((await merchant.get(`/v2/payment_intents/${id}`)).body.intent_status).toBe('PENDING');
+    const pending = await merchant.get(`/v2/payment_intents/${id}`);
+    if (Date.now() - strandedAt < 4_500) expect(pending.body.intent_status).toBe('PENDING');
     // Advancing the clock runs recovery before it answers; the network never received the attempt.
     await advanceClock(tp, 6);
     const after = await merchant.get(`/v2/payment_intents/${id}`);
