@@ -62,6 +62,16 @@ export interface BuildOptions {
 
 export async function buildPlatform(config: Config, opts: BuildOptions = {}): Promise<Platform> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await assemble(config, opts, store);
+  } catch (error) {
+    // A platform that cannot be built leaves nothing open behind it (the process must be able to exit).
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function assemble(config: Config, opts: BuildOptions, store: Store): Promise<Platform> {
   // The sandbox's platform time survives restarts; outside the sandbox it is real time.
   const sandbox = config.mode === 'sandbox';
   const clock = new AdjustableClock(systemClock, sandbox ? clockOffsets(store) : undefined);
