@@ -136,8 +136,8 @@ async function assemble(config: Config, opts: BuildOptions, store: Store): Promi
   await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
-    await threeDSChallengePages(web, payments);
-    await walletPayPages(web, payments, () => clock.now(), walletPageUrl);
+    await threeDSChallengePages(web, payments, merchants, () => clock.now());
+    await walletPayPages(web, payments, merchants, () => clock.now(), walletPageUrl);
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 
