@@ -199,6 +199,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted wallet pay page in a brows
   });
 
   it('Pay on a page left open past the expiry: refused, and the page says the payment expired', async () => {
+    await merchant.authenticate(); // tokens live 30 minutes of platform time, which earlier tests moved on
     const body = await qrPayment('alipaycn');
     await page.goto(body.next_action.display_qr_code.qr_code_url);
     await expect.poll(() => page.locator('#pay').count()).toBe(1);
