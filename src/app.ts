@@ -75,6 +75,16 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   // Card data and merchants' secrets are sealed at rest with the platform key.
   const vault = new SecretBox(config.encryptionKey);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secrets: vault });
+  try {
+    return await assemble(config, opts, store, vault);
+  } catch (error) {
+    // A platform that cannot be built leaves nothing open behind it (the process must be able to exit).
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function assemble(config: Config, opts: BuildOptions, store: Store, vault: SecretBox): Promise<Platform> {
   // The sandbox's platform time survives restarts; outside the sandbox it is real time.
   const sandbox = config.mode === 'sandbox';
   const clock = new AdjustableClock(systemClock, sandbox ? clockOffsets(store) : undefined);
@@ -150,8 +160,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids, cardPageUrl });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
-    await threeDSChallengePages(web, payments);
-    await walletPayPages(web, payments, () => clock.now(), walletPageUrl);
+    await threeDSChallengePages(web, payments, merchants, () => clock.now());
+    await walletPayPages(web, payments, merchants, () => clock.now(), walletPageUrl);
     await cardPayPages(web, payments, qfpayCardPolicy);
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });

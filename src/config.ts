@@ -3,6 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { privateDir, privateFiles } from './store/private-files.ts';
+import { fxOverrideProblem } from './network/sim/fx-rates.ts';
+
+/** Configuration that cannot be used, named by the variable or flag it came from. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export interface Config {
   host: string;
@@ -28,7 +34,7 @@ export interface Config {
 function key(envValue: string | undefined, name: string): Buffer | undefined {
   if (!envValue) return undefined;
   const buf = /^[0-9a-fA-F]{64}$/.test(envValue) ? Buffer.from(envValue, 'hex') : Buffer.from(envValue, 'base64');
-  if (buf.length !== 32) throw new Error(`${name} must be 32 bytes, hex or base64`);
+  if (buf.length !== 32) throw new ConfigError(`${name} must be 32 bytes, hex or base64`);
   return buf;
 }
 
@@ -49,25 +55,51 @@ function dataDirKeys(dataDir: string): { encryptionKey: Buffer; jwtSecret: Buffe
   return { encryptionKey: Buffer.from(k.encryption_key, 'hex'), jwtSecret: Buffer.from(k.jwt_secret, 'hex') };
 }
 
+/** POLYPAY_FX_RATES: a JSON object of pairs to decimal strings, {"SGD/CNY": "5.30"}. */
+function fxRatesFrom(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  const usage = 'POLYPAY_FX_RATES must be a JSON object like {"SGD/CNY": "5.30"}';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${usage}; it is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(usage);
+  for (const [pair, rate] of Object.entries(parsed)) {
+    const problem = fxOverrideProblem(pair, rate);
+    if (problem) throw new ConfigError(`POLYPAY_FX_RATES: ${problem}`);
+  }
+  return parsed as Record<string, string>;
+}
+
+/** DATABASE_URL selects PostgreSQL; anything else there would silently fall back to SQLite. */
+function databaseUrlFrom(url: string | undefined): string | undefined {
+  if (url && !/^postgres(ql)?:\/\/./.test(url)) throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)');
+  return url || undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const dataDir = path.resolve(overrides.dataDir ?? env.POLYPAY_DATA_DIR ?? './data');
   const port = overrides.port ?? Number(env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a port number (0-65535)');
   const mode = overrides.mode ?? (env.POLYPAY_MODE === 'live' ? 'live' : 'sandbox');
   const envEnc = key(env.POLYPAY_ENCRYPTION_KEY, 'POLYPAY_ENCRYPTION_KEY');
   const envJwt = key(env.POLYPAY_JWT_SECRET, 'POLYPAY_JWT_SECRET');
+  const databaseUrl = overrides.databaseUrl ?? databaseUrlFrom(env.DATABASE_URL);
+  const fxRates = overrides.fxRates ?? fxRatesFrom(env.POLYPAY_FX_RATES);
   const generated = envEnc && envJwt ? null : dataDirKeys(dataDir);
   return {
     host: overrides.host ?? env.HOST ?? '127.0.0.1',
     port,
     dataDir,
-    databaseUrl: overrides.databaseUrl ?? (env.DATABASE_URL || undefined),
+    databaseUrl,
     mode,
     publicBaseUrl: overrides.publicBaseUrl ?? (env.POLYPAY_BASE_URL || undefined),
     encryptionKey: overrides.encryptionKey ?? envEnc ?? generated!.encryptionKey,
     jwtSecret: overrides.jwtSecret ?? envJwt ?? generated!.jwtSecret,
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
     logRequests: overrides.logRequests ?? env.POLYPAY_LOG_REQUESTS === '1',
-    fxRates: overrides.fxRates ?? (env.POLYPAY_FX_RATES ? (JSON.parse(env.POLYPAY_FX_RATES) as Record<string, string>) : {}),
+    fxRates,
   };
 }

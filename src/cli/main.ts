@@ -6,8 +6,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildPlatform } from '../app.ts';
-import { loadConfig } from '../config.ts';
+import type { Platform } from '../app.ts';
+import { loadConfig, type Config } from '../config.ts';
 import { IdGenerator } from '../core/ids.ts';
 import { MerchantService, type IssuedCredentials } from '../core/merchants/merchants.ts';
 import { SecretBox } from '../core/secret-box.ts';
@@ -16,22 +16,87 @@ import { merchantRepository } from '../store/merchants-repo.ts';
 import { takeIdNode } from '../store/platform-counters.ts';
 import { privateFiles } from '../store/private-files.ts';
 import { openStore, sqliteFile } from '../store/store.ts';
+import { describeStartFailure } from './start-failure.ts';
 
 const USAGE = `usage:
   polypay start [--port N] [--host H] [--data-dir DIR]
   polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--data-dir DIR] [--json]
-  polypay merchant disable MERCHANT_ID [--data-dir DIR]`;
+  polypay merchant disable MERCHANT_ID [--data-dir DIR]
+  polypay --help
+
+  start            serve the APIs and hosted pages (default 127.0.0.1:8080, data in ./data)
+  merchant create  create a merchant (a sub-merchant with --parent) and print its credentials once;
+                   --json prints them as one JSON object
+  merchant disable disable a merchant and its sub-merchants: their tokens and app codes stop working
+
+The environment configures the rest: PORT, HOST, POLYPAY_DATA_DIR, DATABASE_URL
+(postgres://... instead of the embedded SQLite), POLYPAY_MODE, POLYPAY_BASE_URL,
+POLYPAY_FX_RATES; README.md lists them all.`;
 
 const DEMO_FILE = 'demo-merchant.json';
 
+/** The command line was misused: the usage goes to standard error and the exit code is 2. */
+class UsageError extends Error {}
+
+const HELP_OPTION = { type: 'boolean', short: 'h' } as const;
+
+/** A parseArgs call whose complaints (unknown option, missing value, stray argument) are misuse. */
+function strictly<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw new UsageError((e as Error).message.split('\n')[0]!);
+    throw e;
+  }
+}
+
+/** --help: the usage on standard output, exit 0. */
+function help(): number {
+  process.stdout.write(`${USAGE}\n`);
+  return 0;
+}
+
+function portNumber(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`--port must be a port number (0-65535), not ${JSON.stringify(text)}`);
+  return port;
+}
+
 async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } } });
+  const { values } = strictly(() =>
+    parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, help: HELP_OPTION } }),
+  );
+  if (values.help) return help();
+  const flags = { port: values.port === undefined ? undefined : portNumber(values.port), host: values.host, dataDir: values['data-dir'] };
+  const opened: Opened = {};
+  try {
+    return await serve(flags, opened);
+  } catch (e) {
+    // Whatever opened (database, workers, listener) closes, so the process exits now instead of hanging.
+    await opened.platform?.close().catch(() => {});
+    const failure = describeStartFailure(e, opened.config?.dataDir);
+    process.stderr.write(`${failure.line}\n${failure.expected ? '' : `${(e as Error).stack ?? ''}\n`}`);
+    return 1;
+  }
+}
+
+/** What `serve` has opened so far: a start that fails closes it. */
+interface Opened {
+  config?: Config;
+  platform?: Platform;
+}
+
+/** Opens the platform, listens and serves until a signal arrives. */
+async function serve(flags: { port?: number; host?: string; dataDir?: string }, opened: Opened): Promise<number> {
   const config = loadConfig(process.env, {
-    ...(values.port ? { port: Number(values.port) } : {}),
-    ...(values.host ? { host: values.host } : {}),
-    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(flags.port !== undefined ? { port: flags.port } : {}),
+    ...(flags.host ? { host: flags.host } : {}),
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
   });
+  opened.config = config;
+  const { buildPlatform } = await import('../app.ts'); // the server's modules load only to serve (--help stays quick)
   const platform = await buildPlatform(config);
+  opened.platform = platform;
   // The demo merchant's credentials are printed once, when it is created; later starts say where they are.
   let created: IssuedCredentials | null = null;
   let demoId: string | null = null;
@@ -77,27 +142,27 @@ async function start(args: string[]): Promise<number> {
 }
 
 async function merchantCreate(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      name: { type: 'string' },
-      'webhook-url': { type: 'string' },
-      parent: { type: 'string' },
-      json: { type: 'boolean' },
-      'data-dir': { type: 'string' },
-    },
-  });
-  if (!values.name) {
-    process.stderr.write(`--name is required\n${USAGE}\n`);
-    return 2;
-  }
+  const { values } = strictly(() =>
+    parseArgs({
+      args,
+      options: {
+        name: { type: 'string' },
+        'webhook-url': { type: 'string' },
+        parent: { type: 'string' },
+        json: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        help: HELP_OPTION,
+      },
+    }),
+  );
+  if (values.help) return help();
+  if (!values.name) throw new UsageError('--name is required');
   if (values['webhook-url']) {
     try {
       const u = new URL(values['webhook-url']);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
     } catch {
-      process.stderr.write('--webhook-url must be an http(s) URL\n');
-      return 2;
+      throw new UsageError('--webhook-url must be an http(s) URL');
     }
   }
   const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
@@ -126,11 +191,11 @@ async function merchantCreate(args: string[]): Promise<number> {
  * no new ones and their QFPay app code is refused. Payments stay as they are.
  */
 async function merchantDisable(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
-  if (positionals.length !== 1) {
-    process.stderr.write(`one merchant id is required\n${USAGE}\n`);
-    return 2;
-  }
+  const { values, positionals } = strictly(() =>
+    parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' }, help: HELP_OPTION } }),
+  );
+  if (values.help) return help();
+  if (positionals.length !== 1) throw new UsageError('one merchant id is required');
   const id = positionals[0]!;
   const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
   if (!config.databaseUrl && !existsSync(sqliteFile(config.dataDir))) {
@@ -164,9 +229,15 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'start') return await start(argv.slice(1));
     if (command === 'merchant' && sub === 'create') return await merchantCreate(rest);
     if (command === 'merchant' && sub === 'disable') return await merchantDisable(rest);
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
+    if (command === '--help' || command === '-h' || command === 'help') return help();
+    if (command === 'merchant' && (sub === '--help' || sub === '-h')) return help();
+    if (command === undefined) throw new UsageError('which command?');
+    throw new UsageError(`unknown command: ${command === 'merchant' ? `merchant ${sub ?? ''}`.trim() : command}`);
   } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`polypay: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
     process.stderr.write(`polypay: ${(e as Error).message}\n`);
     return 1;
   }

@@ -30,7 +30,6 @@ export function page(title: string, body: string, opts: PageOptions = {}): strin
   dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .5rem 1rem; margin: 1.1rem 0 0; font-size: .95rem; }
   dt { color: #5b6478; white-space: nowrap; }
   dd { margin: 0; font-weight: 600; text-align: right; overflow-wrap: break-word; }
-  dd code { display: block; font: .72rem ui-monospace, SFMono-Regular, Menlo, monospace; color: #8a93a6; font-weight: 400; margin-top: .1rem; }
   .total { text-align: center; margin: .25rem 0 0; }
   .total .big { font-size: 2rem; font-weight: 700; letter-spacing: -.01em; }
   .total .sub { color: #5b6478; margin-top: .15rem; }
@@ -38,7 +37,8 @@ export function page(title: string, body: string, opts: PageOptions = {}): strin
   .qr.dim { opacity: .25; filter: grayscale(1); }
   .hint { text-align: center; font-size: .9rem; }
   .actions { display: flex; flex-wrap: wrap; gap: .6rem; margin-top: 1.4rem; }
-  .actions form { flex: 1 1 10rem; min-width: 0; margin: 0; }
+  .actions form { flex: 1 1 10rem; min-width: 0; margin: 0; display: flex; }
+  .actions button { flex: 1; } /* side by side, the buttons keep one height when a label wraps */
   form { display: inline-block; margin: 1.5rem .5rem 0 0; }
   button { font: inherit; font-size: 1rem; font-weight: 600; width: 100%; padding: .75rem 1rem; border-radius: .55rem; border: 0; background: var(--accent); color: #fff; cursor: pointer; }
   button.secondary { background: #e9ecf2; color: #1d2433; }

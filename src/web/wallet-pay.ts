@@ -10,9 +10,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { isDomainError } from '../core/errors.ts';
 import { formatFixed } from '../core/money.ts';
+import type { MerchantService } from '../core/merchants/merchants.ts';
 import type { IntentView, PaymentsService } from '../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent } from '../core/payments/types.ts';
 import { escapeHtml, page } from './layout.ts';
+import { merchantNameOf, SHOPPER_WORDS, shopperStateOf, type ShopperState } from './shopper-view.ts';
 import { returnTo } from './three-ds-challenge.ts';
 
 export const WALLET_PAY_PATH = '/wallet/pay';
@@ -57,64 +59,27 @@ function expiryText(expiresAt: number, now: number): string {
   return `in ${Math.max(1, Math.ceil((expiresAt - now) / 60_000))} min · ${clockTime(expiresAt)}`;
 }
 
-type PageState = 'waiting' | 'expired' | 'paid' | 'pending' | 'declined' | 'cancelled' | 'failed' | 'closed';
-
-/** Where this wallet order stands, as the shopper should read it. */
-function stateOf(intent: PaymentIntent, attempt: PaymentAttempt, now: number): PageState {
-  const expiresAt = attempt.wallet?.expiresAt;
-  if (attempt.status === 'AUTHENTICATION_REDIRECTED' && intent.status === 'REQUIRES_CUSTOMER_ACTION' && intent.latestAttemptId === attempt.id) {
-    return expiresAt !== undefined && now >= expiresAt ? 'expired' : 'waiting';
-  }
-  if (attempt.status === 'EXPIRED') return 'expired';
-  if (attempt.status === 'CAPTURE_REQUESTED' || attempt.status === 'SETTLED' || attempt.status === 'SUCCEEDED') return 'paid';
-  if (attempt.status === 'PENDING_AUTHORIZATION') return 'pending';
-  if (attempt.status === 'CANCELLED' || intent.status === 'CANCELLED') return 'cancelled';
-  if (attempt.status === 'FAILED') return attempt.failureCode === 'payment_declined_by_payer' ? 'declined' : 'failed';
-  return 'closed';
+/** The line under the big amount: what happens, or happened, to the shopper's money. */
+function moneyLine(state: ShopperState, wallet: string): string {
+  if (state === 'waiting') return `to pay with ${wallet}`;
+  if (state === 'paid' || state === 'cancelled') return `charged to your ${wallet}`;
+  if (state === 'processing') return 'being confirmed';
+  return 'not charged';
 }
 
-const BANNERS: Record<Exclude<PageState, 'waiting'>, { tone: 'ok' | 'bad' | 'info'; text: string }> = {
-  expired: { tone: 'bad', text: 'This QR code has expired. Ask the merchant for a new one.' },
-  paid: { tone: 'ok', text: 'Paid. You can return to the merchant.' },
-  pending: { tone: 'info', text: 'The wallet is still confirming this payment.' },
-  declined: { tone: 'bad', text: 'You declined this payment.' },
-  cancelled: { tone: 'bad', text: 'The merchant cancelled this payment.' },
-  failed: { tone: 'bad', text: 'This payment did not go through.' },
-  closed: { tone: 'info', text: 'This payment can no longer be paid here.' },
-};
-
-const STATE_LABELS: Record<PageState, string> = {
-  waiting: 'Waiting for you',
-  expired: 'Expired',
-  paid: 'Paid',
-  pending: 'Confirming',
-  declined: 'Declined',
-  cancelled: 'Cancelled',
-  failed: 'Failed',
-  closed: 'Closed',
-};
-
-/** A word for the shopper, and the intent status for the developer (EXPIRED while the sweep has not yet failed the intent). */
-function statusCell(intent: PaymentIntent, state: PageState): string {
-  const code = state === 'expired' ? 'EXPIRED' : intent.status;
-  return `${escapeHtml(STATE_LABELS[state])}<code id="status">${escapeHtml(code)}</code>`;
-}
-
-function amounts(intent: PaymentIntent, attempt: PaymentAttempt): { main: string; details: string } {
+function amounts(intent: PaymentIntent, attempt: PaymentAttempt, line: string): { main: string; details: string } {
   const order = `${formatFixed(intent.amount, intent.currency)} ${intent.currency}`;
   const charge = attempt.wallet;
+  const sub = `<div class="sub" id="money-line">${escapeHtml(line)}</div>`;
   if (charge && charge.shopperCurrency !== intent.currency) {
     const shopper = `${formatFixed(charge.shopperAmount, charge.shopperCurrency)} ${charge.shopperCurrency}`;
     return {
-      main: `<div class="total"><div class="big" id="shopper-amount">${escapeHtml(shopper)}</div><div class="sub">charged to your wallet</div></div>`,
+      main: `<div class="total"><div class="big" id="shopper-amount">${escapeHtml(shopper)}</div>${sub}</div>`,
       details: `<dt>Order amount</dt><dd id="amount">${escapeHtml(order)}</dd>
         <dt>Exchange rate</dt><dd id="fx-rate">1 ${escapeHtml(intent.currency)} = ${escapeHtml(charge.fxRate ?? '')} ${escapeHtml(charge.shopperCurrency)}</dd>`,
     };
   }
-  return {
-    main: `<div class="total"><div class="big" id="amount">${escapeHtml(order)}</div><div class="sub">charged to your wallet</div></div>`,
-    details: '',
-  };
+  return { main: `<div class="total"><div class="big" id="amount">${escapeHtml(order)}</div>${sub}</div>`, details: '' };
 }
 
 /** What the QR code encodes: the qr_code the merchant was given while the order waits, else this page's own URL. */
@@ -122,81 +87,73 @@ function qrContent(intent: PaymentIntent, attempt: PaymentAttempt, selfUrl: stri
   return intent.nextAction?.type === 'display_qr_code' && intent.latestAttemptId === attempt.id ? intent.nextAction.qrCode : selfUrl;
 }
 
-async function payPage(view: IntentView, attempt: PaymentAttempt, token: string, selfUrl: string, now: number): Promise<string> {
+async function payPage(view: IntentView, attempt: PaymentAttempt, merchant: string, token: string, selfUrl: string, now: number): Promise<string> {
   const { intent } = view;
   if (attempt.paymentMethod.type !== 'wallet') throw new Error('wallet attempt expected');
   const kind = attempt.paymentMethod.wallet.kind;
   const wallet = WALLET_NAMES[kind] ?? kind;
-  const state = stateOf(intent, attempt, now);
+  const expiresAt = attempt.wallet?.expiresAt;
+  const state = shopperStateOf(intent, attempt, now, expiresAt);
+  const words = SHOPPER_WORDS[state];
+  const waiting = state === 'waiting';
   const qr = await QRCode.toDataURL(qrContent(intent, attempt, selfUrl), { margin: 1, width: QR_SIZE });
   const action = `${WALLET_PAY_PATH}/${encodeURIComponent(token)}`;
-  const { main, details } = amounts(intent, attempt);
-  const expiresAt = attempt.wallet?.expiresAt;
-  const banner = state === 'waiting' ? '' : `<div class="banner ${BANNERS[state].tone}" id="${state}">${escapeHtml(BANNERS[state].text)}</div>`;
+  const { main, details } = amounts(intent, attempt, moneyLine(state, wallet));
+  const back = waiting ? null : returnTo(intent);
   const body = `${main}
-      <img id="qr" class="qr${state === 'waiting' ? '' : ' dim'}" src="${qr}" alt="QR code for this ${escapeHtml(wallet)} payment" width="${QR_SIZE}" height="${QR_SIZE}">
-      ${state === 'waiting' ? `<p class="hint muted">Scan with ${escapeHtml(wallet)}, or act as the wallet app below.</p>` : ''}
-      ${banner}
+      <img id="qr" class="qr${waiting ? '' : ' dim'}" src="${qr}" alt="QR code for this ${escapeHtml(wallet)} payment" width="${QR_SIZE}" height="${QR_SIZE}">
+      ${waiting ? `<p class="hint muted">Scan with ${escapeHtml(wallet)}, or act as the wallet app below.</p>` : `<div class="banner ${words.tone}" id="${state}">${escapeHtml(words.message)}</div>`}
       <dl>
+        <dt>Merchant</dt><dd id="merchant">${escapeHtml(merchant)}</dd>
         ${details}
         <dt>Reference</dt><dd id="reference">${escapeHtml(intent.merchantOrderId ?? intent.id)}</dd>
         ${intent.description ? `<dt>Description</dt><dd>${escapeHtml(intent.description)}</dd>` : ''}
-        ${expiresAt !== undefined && (state === 'waiting' || state === 'expired') ? `<dt>${state === 'expired' ? 'Expired' : 'Expires'}</dt><dd id="expires">${escapeHtml(expiryText(expiresAt, now))}</dd>` : ''}
-        <dt>Status</dt><dd>${statusCell(intent, state)}</dd>
+        ${expiresAt !== undefined && (waiting || state === 'expired') ? `<dt>${state === 'expired' ? 'Expired' : 'Expires'}</dt><dd id="expires">${escapeHtml(expiryText(expiresAt, now))}</dd>` : ''}
+        <dt>Status</dt><dd id="status">${escapeHtml(words.label)}</dd>
       </dl>
       ${
-        state === 'waiting'
+        waiting
           ? `<div class="actions">
           <form method="post" action="${action}"><input type="hidden" name="action" value="decline"><button type="submit" id="decline" class="secondary">Decline</button></form>
           <form method="post" action="${action}"><input type="hidden" name="action" value="pay"><button type="submit" id="pay">Pay with ${escapeHtml(wallet)}</button></form>
         </div>`
           : ''
-      }`;
-  return page(state === 'waiting' ? `Pay ${intent.merchantOrderId ? 'your order' : 'the merchant'}` : `${wallet} payment`, body, {
-    accent: WALLET_COLOURS[kind],
-    eyebrow: `Simulated ${wallet}`,
-  });
-}
-
-function resultPage(view: IntentView, action: 'pay' | 'decline'): string {
-  const { intent, attempt } = view;
-  const kind = attempt?.paymentMethod.type === 'wallet' ? attempt.paymentMethod.wallet.kind : '';
-  const wallet = WALLET_NAMES[kind] ?? kind;
-  const paid = intent.status === 'SUCCEEDED';
-  const back = returnTo(intent);
-  const body = `<div class="banner ${paid ? 'ok' : 'bad'}" id="result">${paid ? 'Payment complete' : action === 'decline' ? 'Payment declined' : 'Payment not completed'}</div>
-      <dl>
-        <dt>Amount</dt><dd id="amount">${escapeHtml(formatFixed(intent.amount, intent.currency))} ${escapeHtml(intent.currency)}</dd>
-        <dt>Reference</dt><dd>${escapeHtml(intent.merchantOrderId ?? intent.id)}</dd>
-        <dt>Status</dt><dd>${escapeHtml(paid ? 'Paid' : action === 'decline' ? 'Declined' : 'Not paid')}<code id="status">${escapeHtml(intent.status)}</code></dd>
-      </dl>
-      ${back ? `<p class="hint"><a id="return" href="${escapeHtml(back)}">Return to the merchant</a></p>` : ''}`;
-  return page(paid ? 'Payment complete' : action === 'decline' ? 'Payment declined' : 'Payment not completed', body, {
-    accent: WALLET_COLOURS[kind],
-    eyebrow: `Simulated ${wallet}`,
-  });
+      }
+      ${back ? `<p class="hint"><a id="return" href="${escapeHtml(back)}">Return to ${escapeHtml(merchant)}</a></p>` : ''}`;
+  return page(waiting ? `Pay ${merchant}` : words.title, body, { accent: WALLET_COLOURS[kind], eyebrow: `Simulated ${wallet}` });
 }
 
 /** `pageUrl(token)`: the page's address as shoppers reach it (under POLYPAY_BASE_URL), never taken from the request's Host header. */
-export async function walletPayPages(app: FastifyInstance, payments: PaymentsService, now: () => number, pageUrl: (token: string) => string): Promise<void> {
-  app.get<{ Params: { token: string } }>(`${WALLET_PAY_PATH}/:token`, async (req, reply) => {
-    const view = await payments.walletContext(req.params.token);
+export async function walletPayPages(
+  app: FastifyInstance,
+  payments: PaymentsService,
+  merchants: Pick<MerchantService, 'byId'>,
+  now: () => number,
+  pageUrl: (token: string) => string,
+): Promise<void> {
+  /** The page for a wallet order as it stands now, or null when there is no such order. */
+  async function currentPage(token: string): Promise<string | null> {
+    const view = await payments.walletContext(token);
     const own = view?.attempt;
-    if (!view || !own || own.paymentMethod.type !== 'wallet') {
-      reply.type('text/html; charset=utf-8');
-      return reply.code(404).send(page('Payment not found', '<p>This payment code is unknown.</p>'));
-    }
-    const selfUrl = pageUrl(req.params.token);
+    if (!view || !own || own.paymentMethod.type !== 'wallet') return null;
+    return payPage(view, own, await merchantNameOf(merchants, view.intent), token, pageUrl(token), now());
+  }
+  const notFound = () => page('Payment not found', '<p>This payment link is not valid. Ask the merchant for a new one.</p>');
+
+  app.get<{ Params: { token: string } }>(`${WALLET_PAY_PATH}/:token`, async (req, reply) => {
     if (wantsImage(req)) {
-      const png = await QRCode.toBuffer(qrContent(view.intent, own, selfUrl), { type: 'png', margin: 1, width: QR_SIZE });
+      const view = await payments.walletContext(req.params.token);
+      if (!view?.attempt || view.attempt.paymentMethod.type !== 'wallet') return reply.code(404).type('text/html; charset=utf-8').send(notFound());
+      const png = await QRCode.toBuffer(qrContent(view.intent, view.attempt, pageUrl(req.params.token)), { type: 'png', margin: 1, width: QR_SIZE });
       return reply.type('image/png').header('cache-control', 'no-store').send(png);
     }
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    return payPage(view, own, req.params.token, selfUrl, now());
+    const html = await currentPage(req.params.token);
+    return html ?? reply.code(404).send(notFound());
   });
 
   app.post<{ Params: { token: string }; Body: { action?: string } }>(`${WALLET_PAY_PATH}/:token`, async (req, reply) => {
-    reply.type('text/html; charset=utf-8');
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     const action = req.body?.action;
     if (action !== 'pay' && action !== 'decline') return reply.code(400).send(page('Payment', '<p>Choose to pay or decline.</p>'));
     try {
@@ -205,12 +162,13 @@ export async function walletPayPages(app: FastifyInstance, payments: PaymentsSer
       const target = returnTo(view.intent);
       const web = view.attempt?.paymentMethod.type === 'wallet' && view.attempt.paymentMethod.wallet.flow === 'web';
       if (target && (web || view.intent.origin === 'qfpay')) return reply.redirect(target, 303);
-      return resultPage(view, action);
+      // Post/Redirect/Get: the page shows the outcome, and reloading it pays nothing twice.
+      return reply.redirect(`${WALLET_PAY_PATH}/${encodeURIComponent(req.params.token)}`, 303);
     } catch (e) {
       if (!isDomainError(e)) throw e;
-      return reply
-        .code(e.kind === 'not_found' ? 404 : 409)
-        .send(page('Payment unavailable', `<div class="banner bad" id="${e.code === 'qr_code_expired' ? 'expired' : 'error'}">${escapeHtml(e.message)}</div>`));
+      // Refused (paid already, expired, cancelled): the page as it stands says why.
+      const html = e.kind === 'not_found' ? null : await currentPage(req.params.token);
+      return html ? reply.code(409).send(html) : reply.code(404).send(notFound());
     }
   });
 }

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, startPlatform, type TestPlatform } from '../support/platform.ts';
 
 const run = promisify(execFile);
+/** Each run is a process of its own, loading TypeScript: seconds apiece on a busy machine. */
+const CLI_TIMEOUT_MS = 120_000;
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/polypay.js');
 
 describeEachBackend('polypay merchant create, while the server runs', (backend) => {
@@ -38,7 +40,7 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
     expect(token.status).toBe(200);
     const merchant = await tp.platform.merchants.byId(created.merchant_id);
     expect(merchant?.webhookUrl).toBe('http://127.0.0.1:9/hooks');
-  });
+  }, CLI_TIMEOUT_MS);
 
   it('creates a sub-merchant under --parent, usable through the parent (x-on-behalf-of)', async () => {
     const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
@@ -53,7 +55,7 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
     const list = await fetch(`${tp.baseUrl}/api/v2/payment_intents`, { headers: { 'x-auth-token': `Bearer ${auth_token}`, 'x-on-behalf-of': sub.merchant_id } });
     expect(list.status).toBe(200);
     await expect(run(process.execPath, [bin, 'merchant', 'create', '--name', 'Orphan', '--parent', 'M404', '--json'], { env })).rejects.toMatchObject({ code: 1 });
-  });
+  }, CLI_TIMEOUT_MS);
 
   it('says so on stderr when it has to create the database (a data dir no server uses)', async () => {
     if (backend !== 'sqlite') return; // PostgreSQL: the database is the server's by its URL
@@ -68,10 +70,10 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
-  });
+  }, CLI_TIMEOUT_MS);
 
   it('refuses a missing name with a usage message and exit code 2', async () => {
     const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
     await expect(run(process.execPath, [bin, 'merchant', 'create', '--json'], { env })).rejects.toMatchObject({ code: 2 });
-  });
+  }, CLI_TIMEOUT_MS);
 });

@@ -105,7 +105,7 @@ describe('SimFxRates', () => {
   });
 
   it('refuses malformed overrides at startup', () => {
-    const bad: Record<string, string>[] = [{ 'SGD-CNY': '5.3' }, { 'sgd/cny': '5.3' }, { 'SGD/CNY': '-5' }, { 'SGD/CNY': '5,3' }, { 'SGD/CNY': 'abc' }];
+    const bad: Record<string, string>[] = [{ 'SGD-CNY': '5.3' }, { 'sgd/cny': '5.3' }, { 'SGD/CNY': '-5' }, { 'SGD/CNY': '5,3' }, { 'SGD/CNY': 'abc' }, { 'SGD/CNY': '0.00' }];
     for (const overrides of bad) {
       expect(() => new SimFxRates(overrides), JSON.stringify(overrides)).toThrow(/invalid FX rate/);
     }

@@ -1,14 +1,18 @@
 /**
  * A shopper in a real browser on the hosted 3DS challenge page: the page shows
- * what is being paid, the buttons settle the payment, and the browser ends up
- * on the merchant's return_url.
+ * who is paid and what, in words a shopper reads (no API status codes), the
+ * buttons settle the payment, and the browser ends up on the merchant's
+ * return_url, or on the page's own outcome when there is none; reloading
+ * that outcome posts nothing again (Post/Redirect/Get).
  */
 import type { Page } from 'playwright-core';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BROWSER_SKIP_REASON, screenshot, useBrowserShop, type MerchantSite } from '../support/browser.ts';
+import { BROWSER_SKIP_REASON, recordPosts, screenshotAtWidths, useBrowserShop, type MerchantSite } from '../support/browser.ts';
 import { intentBody, seedCard, type UqpayClient } from '../support/platform.ts';
 
 const CHALLENGE_CARD = '4000002500003155';
+/** What the API says, and a shopper never reads on a page. */
+const STATUS_CODES = /REQUIRES_|AUTHENTICATION_REDIRECTED|CAPTURE_REQUESTED|SUCCEEDED|PENDING_AUTHORIZATION|FAILED|EXPIRED/;
 
 describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted 3DS challenge page in a browser', () => {
   let merchant: UqpayClient;
@@ -20,10 +24,10 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted 3DS challenge page in a br
   beforeEach(() => void ({ page } = shop));
 
   /** A payment with the challenge card, waiting on the shopper; returns its intent and challenge URL. */
-  async function challengedPayment(): Promise<{ id: string; attemptId: string; url: string; returnUrl: string }> {
+  async function challengedPayment(opts: { returnUrl?: boolean } = {}): Promise<{ id: string; attemptId: string; url: string; returnUrl: string }> {
     const returnUrl = `${site.url}/return?order=${Math.random().toString(36).slice(2)}`;
     const r = await merchant.post('/v2/payment_intents/create', {
-      ...intentBody({ return_url: returnUrl }),
+      ...intentBody({ return_url: opts.returnUrl === false ? undefined : returnUrl }),
       payment_method: seedCard({ card_number: CHALLENGE_CARD, network: 'visa' }),
     });
     expect(r.status).toBe(200);
@@ -40,11 +44,15 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted 3DS challenge page in a br
     const response = await page.goto(url);
     expect(response?.status()).toBe(200);
     await expect.poll(() => page.locator('#amount').textContent()).toBe('8.98 SGD');
+    // Who is paid: the merchant's name, not only the order reference.
+    expect(await page.locator('#merchant').textContent()).toBe('Browser Shop');
     const text = await page.locator('body').innerText();
+    expect(text).toContain('confirm this payment to Browser Shop');
     expect(text).toContain('8.98 SGD');
     expect(text).toContain(CHALLENGE_CARD.slice(-4));
     expect(text).not.toContain(CHALLENGE_CARD); // never the full PAN
-    await screenshot(page, 'three-ds-challenge');
+    expect(await page.locator('body').innerText()).not.toMatch(STATUS_CODES);
+    await screenshotAtWidths(page, 'three-ds-challenge');
   }
 
   it('completing the challenge pays and lands on the return_url', async () => {
@@ -67,10 +75,53 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted 3DS challenge page in a br
     expect(attempt.body.authentication_data.three_ds).toMatchObject({ three_ds_authentication_status: 'Y', three_ds_version: '2.2.0', eci: '05' });
     expect(attempt.body.authentication_data.three_ds.cavv).toBeTruthy();
 
-    // The page is single-use: going back to it after the payment settled does not offer the buttons again.
+    // The page is single-use: going back to it after the payment settled shows the outcome, without the buttons.
     const again = await page.goto(p.url);
-    expect(again?.status()).toBe(404);
+    expect(again?.status()).toBe(200);
+    expect(await page.locator('#paid').textContent()).toBe('Paid. You can return to the merchant.');
+    expect(await page.locator('#status').textContent()).toBe('Paid');
     expect(await page.locator('#complete').count()).toBe(0);
+    expect(await page.locator('body').innerText()).not.toMatch(STATUS_CODES);
+  });
+
+  it('without a return_url: the outcome page after the post, and a reload that posts nothing again', async () => {
+    const p = await challengedPayment({ returnUrl: false });
+    await openChallenge(p.url);
+    const posts = recordPosts(page);
+
+    await Promise.all([page.waitForLoadState('load'), page.click('#complete')]);
+    await expect.poll(() => page.locator('#paid').count()).toBe(1);
+    // Post/Redirect/Get: the post was answered 303 to the page's own address, now showing the outcome.
+    await expect.poll(() => JSON.stringify(posts)).toBe(JSON.stringify([{ url: p.url, status: 303 }]));
+    expect(page.url()).toBe(p.url);
+    expect(await page.title()).toBe('Payment complete · polypay');
+    expect(await page.locator('#merchant').textContent()).toBe('Browser Shop');
+    expect(await page.locator('#status').textContent()).toBe('Paid');
+    expect(await page.locator('body').innerText()).not.toMatch(STATUS_CODES);
+    await screenshotAtWidths(page, 'three-ds-paid');
+
+    await page.reload();
+    await expect.poll(() => page.locator('#paid').count()).toBe(1);
+    expect(posts).toHaveLength(1); // the reload re-posted nothing
+    const attempts = await merchant.get(`/v2/payment/payment_attempts?payment_intent_id=${p.id}`);
+    expect(attempts.body.data.map((a: { attempt_status: string }) => a.attempt_status)).toEqual(['CAPTURE_REQUESTED']);
+    expect((await merchant.get(`/v2/payment_intents/${p.id}`)).body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '8.98' });
+  });
+
+  it('without a return_url, a failed verification says so and that nothing was charged', async () => {
+    const p = await challengedPayment({ returnUrl: false });
+    await openChallenge(p.url);
+    const posts = recordPosts(page);
+    await Promise.all([page.waitForLoadState('load'), page.click('#fail')]);
+    await expect.poll(() => page.locator('#not_verified').count()).toBe(1);
+    await expect.poll(() => JSON.stringify(posts)).toBe(JSON.stringify([{ url: p.url, status: 303 }]));
+    expect(await page.locator('#not_verified').textContent()).toBe('Your card issuer could not verify you. You have not been charged.');
+    expect(await page.locator('#status').textContent()).toBe('Not verified');
+    expect(await page.locator('body').innerText()).not.toMatch(STATUS_CODES);
+    await screenshotAtWidths(page, 'three-ds-not-verified');
+    await page.reload();
+    expect(posts).toHaveLength(1);
+    expect((await merchant.get(`/v2/payment_intents/${p.id}`)).body.intent_status).toBe('REQUIRES_PAYMENT_METHOD');
   });
 
   it('failing the challenge fails the attempt and returns the intent to REQUIRES_PAYMENT_METHOD', async () => {

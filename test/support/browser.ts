@@ -109,3 +109,33 @@ export function useBrowserShop(merchantName: string, pageOptions?: BrowserContex
   });
   return shop;
 }
+
+/** The widths every hosted page is looked at: a desktop window and a phone. */
+export const SCREEN_WIDTHS = [1280, 390] as const;
+
+/**
+ * With POLYPAY_E2E_SCREENSHOT_DIR set: `${name}-1280.png` and `${name}-390.png`,
+ * the whole page at a desktop and at a phone width (the page's own size is restored after).
+ */
+export async function screenshotAtWidths(page: Page, name: string): Promise<void> {
+  const dir = process.env.POLYPAY_E2E_SCREENSHOT_DIR;
+  if (!dir) return;
+  const original = page.viewportSize();
+  for (const width of SCREEN_WIDTHS) {
+    await page.setViewportSize({ width, height: width < 600 ? 844 : 800 });
+    await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage: true });
+  }
+  if (original) await page.setViewportSize(original);
+}
+
+/** The form posts a page sends, with the status each was answered with (a refresh that re-posts shows up here). */
+export function recordPosts(page: Page): { url: string; status: number | null }[] {
+  const posts: { url: string; status: number | null }[] = [];
+  page.on('request', (request) => {
+    if (request.method() !== 'POST') return;
+    const post = { url: request.url(), status: null as number | null };
+    posts.push(post);
+    void request.response().then((response) => (post.status = response?.status() ?? null));
+  });
+  return posts;
+}

@@ -22,6 +22,13 @@ export const DEFAULT_CNY_RATES: Readonly<Record<string, string>> = {
   USD: '7.1450',
 };
 
+/** What is wrong with one rate override ("SGD/CNY": "5.30"), or null when it can be used. */
+export function fxOverrideProblem(pair: string, rate: unknown): string | null {
+  if (!/^[A-Z]{3}\/[A-Z]{3}$/.test(pair)) return `${JSON.stringify(pair)} is not a currency pair like "SGD/CNY"`;
+  if (typeof rate !== 'string' || !/^\d+(\.\d+)?$/.test(rate) || !/[1-9]/.test(rate)) return `the rate for ${pair} must be a positive decimal string like "5.30", not ${JSON.stringify(rate)}`;
+  return null;
+}
+
 export class SimFxRates implements FxRates {
   private readonly rates = new Map<string, string>();
 
@@ -29,7 +36,8 @@ export class SimFxRates implements FxRates {
   constructor(overrides: Record<string, string> = {}) {
     for (const [code, rate] of Object.entries(DEFAULT_CNY_RATES)) this.rates.set(`${code}/CNY`, rate);
     for (const [pair, rate] of Object.entries(overrides)) {
-      if (!/^[A-Z]{3}\/[A-Z]{3}$/.test(pair) || !/^\d+(\.\d+)?$/.test(rate)) throw new Error(`invalid FX rate ${pair}=${rate}`);
+      const problem = fxOverrideProblem(pair, rate);
+      if (problem) throw new Error(`invalid FX rate: ${problem}`);
       this.rates.set(pair, rate);
     }
   }

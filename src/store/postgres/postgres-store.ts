@@ -55,14 +55,20 @@ export async function openPostgresStore(url: string, poolSize = 16, migration: M
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Several API nodes may start together: one migrates, the others wait on the lock.
-  await db.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock(727001)`.execute(conn);
-    try {
-      await migrate(conn, 'postgres', undefined, migration);
-    } finally {
-      await sql`select pg_advisory_unlock(727001)`.execute(conn);
-    }
-  });
+  try {
+    await db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(727001)`.execute(conn);
+      try {
+        await migrate(conn, 'postgres', undefined, migration);
+      } finally {
+        await sql`select pg_advisory_unlock(727001)`.execute(conn);
+      }
+    });
+  } catch (error) {
+    closing = true;
+    await db.destroy().catch(() => {}); // no pooled connection outlives a store that failed to open
+    throw error;
+  }
   return {
     dialect: 'postgres',
     read: db,
