@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AdjustableClock, systemClock } from './core/clock.ts';
 import { IdGenerator } from './core/ids.ts';
+import { IssuingService } from './core/issuing/service.ts';
 import { MerchantService } from './core/merchants/merchants.ts';
 import { PaymentsService } from './core/payments/service.ts';
 import type { CardNetwork } from './core/ports.ts';
@@ -27,6 +28,7 @@ import { SimFxRates } from './network/sim/fx-rates.ts';
 import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
 import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
+import { issuingStore } from './store/issuing-repo.ts';
 import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
@@ -42,6 +44,7 @@ export interface Platform {
   clock: AdjustableClock;
   merchants: MerchantService;
   payments: PaymentsService;
+  issuing: IssuingService;
   relay: DeliveryRelay;
   /** Listens, then starts the background workers. Returns the base URL. */
   listen(): Promise<string>;
@@ -77,12 +80,19 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
   /** A wallet order's hosted pay page, as shoppers reach it. */
   const walletPageUrl = (token: string) => `${baseUrl}${WALLET_PAY_PATH}/${token}`;
+  // The platform's own card issuer: the card network and 3DS server route its BINs to it.
+  const issuing = new IssuingService({
+    store: issuingStore(store),
+    clock,
+    vault: new SecretBox(config.encryptionKey),
+    cardKey: createHmac('sha256', config.encryptionKey).update('issuing-card-data').digest(),
+  });
   const payments = new PaymentsService({
     store: paymentsStore(store),
     clock,
     ids,
-    cardNetwork: opts.cardNetwork ?? new SimCardNetwork({ now: () => clock.now() }),
-    threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
+    cardNetwork: opts.cardNetwork ?? new SimCardNetwork({ now: () => clock.now(), issuer: issuing }),
+    threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}`, issuer: issuing }),
     wallets: new SimWallets({ payUrl: walletPageUrl, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),
     vault: new SecretBox(config.encryptionKey),
@@ -122,7 +132,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
-  await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
+  await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants, issuing, simulation: sandbox });
   await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
@@ -135,6 +145,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   const sweep = async () => {
     await payments.expireDue();
     await payments.settlePending();
+    await issuing.completeDueSteps();
     await relay.drain();
   };
   clock.onAdvance(sweep);
@@ -158,6 +169,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     clock,
     merchants,
     payments,
+    issuing,
     relay,
     startWorkers() {
       if (workersStarted) return;
@@ -167,6 +179,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       guard('startup recovery', () => payments.recoverInFlight())();
       timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('pending settlement', () => payments.settlePending()), opts.sweepIntervalMs ?? 1000));
+      timers.push(setInterval(guard('card orders', () => issuing.completeDueSteps()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), opts.recoveryIntervalMs ?? 30_000));
       timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
       // Another node on the same database may have moved the sandbox clock.

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Money } from '../../core/money.ts';
-import type { AuthorizationRequest, AuthorizationResult, CardNetwork } from '../../core/ports.ts';
+import type { AuthorizationRequest, AuthorizationResult, CardIssuer, CardNetwork } from '../../core/ports.ts';
 import { luhnValid } from '../../core/payments/card.ts';
 import { defaultTestCard, testCardTable, type TestCard } from './test-cards.ts';
 
@@ -9,6 +9,8 @@ export interface SimCardNetworkOptions {
   cards?: readonly TestCard[];
   /** Platform time, for issuers that answer late (default: real time). */
   now?: () => number;
+  /** The platform's own issuer: cards on its products' BINs are authorized there, not by the test-card table. */
+  issuer?: CardIssuer;
 }
 
 interface Authorization {
@@ -41,13 +43,16 @@ export class SimCardNetwork implements CardNetwork {
   private readonly cards: ReadonlyMap<string, TestCard>;
   private readonly authorizations = new Map<string, Authorization>();
   private readonly now: () => number;
+  private readonly issuer: CardIssuer | undefined;
 
   constructor(options: SimCardNetworkOptions = {}) {
     this.cards = testCardTable(options.cards);
     this.now = options.now ?? Date.now;
+    this.issuer = options.issuer;
   }
 
   async authorize(req: AuthorizationRequest): Promise<AuthorizationResult> {
+    if (this.issuer?.issues(req.card.number)) return this.issuer.authorize(req);
     // The same reference twice (a retry after a crash) gets the first answer.
     const known = this.authorizations.get(req.reference);
     if (known) return this.answer(known);
@@ -60,6 +65,7 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async capture(reference: string, amount: Money): Promise<void> {
+    if (await this.issuer?.capture(reference, amount)) return;
     const auth = this.approved(reference, amount);
     if (!auth) return;
     if (auth.voided) throw new Error(`authorization ${reference} was voided`);
@@ -74,6 +80,7 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async void(reference: string): Promise<void> {
+    if (await this.issuer?.void(reference)) return;
     const auth = this.approved(reference);
     if (!auth) return;
     if (auth.captured !== undefined) throw new Error(`authorization ${reference} was captured`);
@@ -81,6 +88,7 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async refund(reference: string, refundId: string, amount: Money): Promise<void> {
+    if (await this.issuer?.refund(reference, refundId, amount)) return;
     const auth = this.approved(reference, amount);
     if (!auth) return;
     if (auth.voided) throw new Error(`authorization ${reference} was voided`);
@@ -99,6 +107,8 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async lookup(reference: string): Promise<AuthorizationResult | null> {
+    const issued = await this.issuer?.lookup(reference);
+    if (issued) return issued;
     const auth = this.authorizations.get(reference);
     return auth ? this.answer(auth) : null;
   }
