@@ -67,6 +67,6 @@ export async function expectLedgerBalanced(tp: TestPlatform): Promise<void> {
       .where('currency', '=', b.currency)
       .where('account', '=', 'issuing_balance')
       .executeTakeFirstOrThrow();
-    expect(-Number(r.total), `issuing balance ${b.merchant_id} ${b.currency}`).toBe(Number(b.available));
+    expect(0 - Number(r.total), `issuing balance ${b.merchant_id} ${b.currency}`).toBe(Number(b.available));
   }
 }

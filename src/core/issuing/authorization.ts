@@ -56,7 +56,9 @@ export function decide(card: Card, input: AuthorizationInput, shareBalance: numb
   for (const control of card.controls.spending) {
     if (control.interval === 'PER_TRANSACTION' && input.amount > control.amount) return decline('EXCEEDS_SPENDING_CONTROL');
   }
-  if (input.amount > card.available) return decline(shareBalance !== null ? 'EXCEEDS_CARD_LIMIT' : 'INSUFFICIENT_BALANCE');
+  // A SHARE card without a limit (card_limit 0) is capped by the issuing balance only.
+  const limited = shareBalance === null || card.cardLimit > 0;
+  if (limited && input.amount > card.available) return decline(shareBalance !== null ? 'EXCEEDS_CARD_LIMIT' : 'INSUFFICIENT_BALANCE');
   if (shareBalance !== null && input.amount > shareBalance) return decline('INSUFFICIENT_BALANCE');
   return { approved: true };
 }
