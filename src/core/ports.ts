@@ -30,6 +30,8 @@ export interface AuthorizationRequest {
   card: CardDetails;
   amount: Money;
   threeDS?: ThreeDSData;
+  /** A sale: the authorization is captured at once (auto_capture), so no separate capture follows. */
+  capture?: boolean;
 }
 
 export type AuthorizationResult =

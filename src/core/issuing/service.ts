@@ -692,13 +692,16 @@ export class IssuingService implements CardIssuer {
       const pan = req.card.number;
       const cvcMatches = req.card.cvc === undefined || req.card.cvc === '' ? null : req.card.cvc === this.secrets.cvv(pan, card.expiryMonth, card.expiryYear);
       const threeDS = req.threeDS !== undefined && (req.threeDS.status === 'Y' || req.threeDS.status === 'A');
-      return this.authorizeLocked(tx, card, uuid(), req.reference, merchantName, {
+      const authorized = await this.authorizeLocked(tx, card, uuid(), req.reference, merchantName, {
         amount: req.amount.amount,
         currency: req.amount.currency,
         merchantCategoryCode: NETWORK_MCC,
         cardEntered: { expiryMonth: req.card.expiryMonth, expiryYear: req.card.expiryYear, cvcMatches },
         threeDS,
       });
+      // A sale is posted at once: no capture will follow.
+      if (req.capture && authorized.status === 'APPROVED') return this.post(tx, authorized, authorized.amount);
+      return authorized;
     });
     // A number on the platform's BIN that it never issued.
     if (!transaction) return { outcome: 'declined', failureCode: 'incorrect_number', network };
@@ -719,27 +722,33 @@ export class IssuingService implements CardIssuer {
       const auth = await tx.transactionByReference(reference, 'AUTHORIZATION');
       if (!auth) return false;
       if (auth.status !== 'APPROVED' || auth.postedAt !== null) return true; // declined: nothing to post; posted: a retried capture
-      const now = this.now;
-      const card = (await tx.card(auth.merchantId, auth.cardId, true))!;
-      const open = auth.amount - auth.reversedAmount;
-      const captured = Math.min(amount.amount, open);
-      let posted: IssuingTransaction = { ...auth, capturedAmount: captured, postedAt: now };
-      if (captured < open) {
-        // A partial capture releases the rest of the authorization to the card.
-        await this.giveBack(tx, auth, open - captured, 'REVERSAL', uuid(), null);
-        posted = { ...posted, reversedAmount: auth.reversedAmount + open - captured };
-      }
-      await tx.updateTransaction(posted);
-      let current = (await tx.card(auth.merchantId, auth.cardId, true))!;
-      if (card.controls.usageType === 'ONE_TIME' && card.controls.autoCancelTrigger === 'ON_CAPTURE' && (current.status === 'ACTIVE' || current.status === 'FROZEN')) {
-        current = cards.changeStatus(current, 'CANCELLED', now);
-        await tx.updateCard(current);
-      }
-      const cardholder = (await tx.cardholder(auth.merchantId, current.cardholderId))!;
-      const view = await this.eventView(tx, current, cardholder);
-      await tx.appendEvents([this.event('issuing.transaction.settlement', auth.id, { card: view, transaction: posted }, now)]);
+      await this.post(tx, auth, amount.amount);
       return true;
     });
+  }
+
+  /** Posts (settles) an approved authorization for `amount`; what was authorized beyond it goes back to the card. */
+  private async post(tx: IssuingTx, auth: IssuingTransaction, amount: number): Promise<IssuingTransaction> {
+    const now = this.now;
+    const card = (await tx.card(auth.merchantId, auth.cardId, true))!;
+    const open = auth.amount - auth.reversedAmount;
+    const captured = Math.min(amount, open);
+    let posted: IssuingTransaction = { ...auth, capturedAmount: captured, postedAt: now };
+    if (captured < open) {
+      // A partial capture releases the rest of the authorization to the card.
+      await this.giveBack(tx, auth, open - captured, 'REVERSAL', uuid(), null);
+      posted = { ...posted, reversedAmount: auth.reversedAmount + open - captured };
+    }
+    await tx.updateTransaction(posted);
+    let current = (await tx.card(auth.merchantId, auth.cardId, true))!;
+    if (card.controls.usageType === 'ONE_TIME' && card.controls.autoCancelTrigger === 'ON_CAPTURE' && (current.status === 'ACTIVE' || current.status === 'FROZEN')) {
+      current = cards.changeStatus(current, 'CANCELLED', now);
+      await tx.updateCard(current);
+    }
+    const cardholder = (await tx.cardholder(auth.merchantId, current.cardholderId))!;
+    const view = await this.eventView(tx, current, cardholder);
+    await tx.appendEvents([this.event('issuing.transaction.settlement', auth.id, { card: view, transaction: posted }, now)]);
+    return posted;
   }
 
   async void(reference: string): Promise<boolean> {
