@@ -34,6 +34,7 @@ import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
 import { openStore, type Store } from './store/store.ts';
+import { CARD_DISPLAY_PATH, cardSecureDisplayPages } from './web/card-secure-display.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
@@ -101,7 +102,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
 
   const http = Fastify({
-    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH]),
+    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_DISPLAY_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
@@ -138,6 +139,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments);
     await walletPayPages(web, payments, () => clock.now(), walletPageUrl);
+    await cardSecureDisplayPages(web, issuing);
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 
