@@ -8,6 +8,8 @@
  *   minimal  POST /sim/v1/echo                      (JSON parse + reply, no storage)
  *   payment  POST /api/v2/payment_intents/create    (seed 000: card payment, committed)
  *   qfpay    POST /trade/v1/payment                  (QFPay MPM Alipay QR order, signed form, committed)
+ *   issuing  POST /api/v1/simulation/issuing/authorization (an issued card's authorization, committed)
+ *   closed   POST /api/v2/payment_intents/create    (a card payment with a card issued here: the closed loop)
  * and print requests/s, p50/p99 latency, non-2xx counts and each route / minimal.
  *
  * Environment:
@@ -385,6 +387,30 @@ interface BackendResult {
   ratio: number;
   qfpay: RouteResult;
   qfpayRatio: number;
+  issuing: RouteResult;
+  closedLoop: RouteResult;
+}
+
+/**
+ * A card issued on the platform for the issuing runs: a SHARE card without a
+ * limit on an issuing balance deep enough for every request, and its secure
+ * details for the closed-loop payments.
+ */
+async function issuedCard(baseUrl: string, headers: Record<string, string>): Promise<{ cardId: string; pan: string; cvv: string; month: string; year: string }> {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`${method} ${path} failed: ${r.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  await call('POST', '/api/v1/simulation/issuing/deposit', { currency: 'USD', amount: '100000000' });
+  const holder = await call('POST', '/api/v1/issuing/cardholders', { email: 'bench@example.com', first_name: 'Bench', last_name: 'Holder', country_code: 'SG', phone_number: '+6580000000' });
+  const card = await call('POST', '/api/v1/issuing/cards', { cardholder_id: holder.cardholder_id, card_product_id: '467e993f-317a-49fc-9ea0-bf49de7d1f76', card_currency: 'USD' });
+  const advanced = await fetch(`${baseUrl}/sim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 5 }) });
+  if (advanced.status !== 200) throw new Error(`clock advance failed: ${advanced.status}`);
+  const secure = await call('GET', `/api/v1/issuing/cards/${card.card_id}/secure`);
+  const [month, yy] = (secure.expire_date as string).split('/') as [string, string];
+  return { cardId: card.card_id, pan: secure.card_number, cvv: secure.cvv, month, year: `20${yy}` };
 }
 
 /** A QFPay MPM order (Alipay QR, 800101) as a form body with its X-QF-SIGN, as QFPay's clients send it. */
@@ -431,10 +457,26 @@ async function benchBackend(backend: 'sqlite' | 'postgres'): Promise<BackendResu
       (id) => qfpayRequest(appCode, clientKey, `bench-${runId}-qf-${id}`),
       (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'));
 
+    const card = await issuedCard(server.baseUrl, headers);
+    const authorization = JSON.stringify({ card_id: card.cardId, transaction_amount: '0.01', transaction_currency: 'USD', merchant_name: 'bench', merchant_category_code: '5999' });
+    const issuing = await probedLoad(server.baseUrl, 'POST /api/v1/simulation/issuing/authorization', '/api/v1/simulation/issuing/authorization',
+      (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-auth-${id}` }, body: authorization }),
+      (body) => body.includes('"transaction_status":"APPROVED"'));
+    const closedBody = (orderId: string) =>
+      JSON.stringify({
+        ...intentBody({ merchant_order_id: orderId, amount: '0.01', currency: 'USD' }),
+        payment_method: seedCard({ card_number: card.pan, expiry_month: card.month, expiry_year: card.year, cvc: card.cvv, network: 'visa' }),
+      });
+    const closedLoop = await probedLoad(server.baseUrl, 'POST /api/v2/payment_intents/create (issued)', '/api/v2/payment_intents/create',
+      (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-cl-${id}` }, body: closedBody(`bench-${runId}-cl-${id}`) }),
+      (body) => body.includes('"intent_status":"SUCCEEDED"'));
+
     const m = await measure(server, minimal);
     const p = await measure(server, payment);
     const qf = await measure(server, qfpay);
-    return { backend, minimal: m, payment: p, ratio: p.requestsPerSec / m.requestsPerSec, qfpay: qf, qfpayRatio: qf.requestsPerSec / m.requestsPerSec };
+    const iss = await measure(server, issuing);
+    const cl = await measure(server, closedLoop);
+    return { backend, minimal: m, payment: p, ratio: p.requestsPerSec / m.requestsPerSec, qfpay: qf, qfpayRatio: qf.requestsPerSec / m.requestsPerSec, issuing: iss, closedLoop: cl };
   } catch (e) {
     const tail = server.output().split('\n').slice(-30).join('\n');
     throw new Error(`${(e as Error).message}\n--- server output (last lines) ---\n${tail}`);
@@ -449,15 +491,18 @@ const LABEL: Record<string, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL'
 
 function printBackend(r: BackendResult): void {
   const row = (name: string, x: RouteResult) =>
-    `  ${name.padEnd(8)} ${x.route.padEnd(37)} ${x.requestsPerSec.toFixed(0).padStart(8)} ${String(x.p50).padStart(7)} ${String(x.p99).padStart(7)} ${String(x.non2xx).padStart(8)} ${String(x.errors + x.timeouts).padStart(7)} ${String(x.unexpected).padStart(10)}`;
+    `  ${name.padEnd(8)} ${x.route.padEnd(46)} ${x.requestsPerSec.toFixed(0).padStart(8)} ${String(x.p50).padStart(7)} ${String(x.p99).padStart(7)} ${String(x.non2xx).padStart(8)} ${String(x.errors + x.timeouts).padStart(7)} ${String(x.unexpected).padStart(10)}`;
   console.log(`\n${LABEL[r.backend]} (${CONNECTIONS} connections, ${DURATION} s per run${WARMUP ? `, after ${WARMUP} s warm-up` : ''})`);
-  console.log(`  ${'run'.padEnd(8)} ${'route'.padEnd(37)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)} ${'bad body'.padStart(10)}`);
+  console.log(`  ${'run'.padEnd(8)} ${'route'.padEnd(46)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(8)} ${'errors'.padStart(7)} ${'bad body'.padStart(10)}`);
   console.log(row('minimal', r.minimal));
   console.log(row('payment', r.payment));
   console.log(row('qfpay', r.qfpay));
+  console.log(row('issuing', r.issuing));
+  console.log(row('closed', r.closedLoop));
   console.log(`  payment/minimal: ${(r.ratio * 100).toFixed(1)}%  (${r.payment.total} payments, each committed before its response)`);
   console.log(`  qfpay/minimal:   ${(r.qfpayRatio * 100).toFixed(1)}%  (${r.qfpay.total} QR orders, each committed before its response)`);
-  for (const [name, x] of [['minimal', r.minimal], ['payment', r.payment], ['qfpay', r.qfpay]] as const) {
+  console.log(`  issuing/payment: ${((r.issuing.requestsPerSec / r.payment.requestsPerSec) * 100).toFixed(1)}%, closed/payment: ${((r.closedLoop.requestsPerSec / r.payment.requestsPerSec) * 100).toFixed(1)}%  (one card: its row serializes the authorizations)`);
+  for (const [name, x] of [['minimal', r.minimal], ['payment', r.payment], ['qfpay', r.qfpay], ['issuing', r.issuing], ['closed', r.closedLoop]] as const) {
     if (!x.cpu) continue;
     const { server, serverMain, loader, database, other } = x.cpu;
     const perRequest = x.requestsPerSec > 0 ? ((serverMain * 1e6) / x.requestsPerSec).toFixed(0) : '-';
@@ -467,16 +512,16 @@ function printBackend(r: BackendResult): void {
     );
     if (other > 0.15) console.log(`  WARNING: other processes used ${other.toFixed(2)} cores during the ${name} run: its numbers are low`);
   }
-  for (const x of [r.minimal, r.payment, r.qfpay]) {
+  for (const x of [r.minimal, r.payment, r.qfpay, r.issuing, r.closedLoop]) {
     if (invalid(x)) console.log(`  INVALID: ${x.route} had ${x.non2xx} non-2xx, ${x.errors} errors (${x.timeouts} timeouts), ${x.unexpected} unexpected bodies; first: ${x.sample}`);
   }
 }
 
 async function main(): Promise<number> {
   const started = Date.now();
-  // A run that hangs must still end. A normal run takes about 2 x (3 x (warm-up + duration) + 5) s;
+  // A run that hangs must still end. A normal run takes about 2 x (5 x (warm-up + duration) + 5) s;
   // the budget adds 20 s per backend for slow starts and teardowns.
-  const budgetMs = 2 * (3 * (DURATION + WARMUP) + 25) * 1000;
+  const budgetMs = 2 * (5 * (DURATION + WARMUP) + 25) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over its time budget (${budgetMs / 1000} s), stopping`);
     void runCleanups().finally(() => process.exit(1));
@@ -509,7 +554,7 @@ async function main(): Promise<number> {
     await runCleanups();
     clearTimeout(watchdog);
   }
-  if (results.some((r) => invalid(r.minimal) || invalid(r.payment) || invalid(r.qfpay))) ok = false;
+  if (results.some((r) => [r.minimal, r.payment, r.qfpay, r.issuing, r.closedLoop].some(invalid))) ok = false;
   if (process.env.BENCH_JSON) {
     writeFileSync(process.env.BENCH_JSON, JSON.stringify({ date: new Date().toISOString(), connections: CONNECTIONS, duration: DURATION, results }, null, 2) + '\n');
   }
