@@ -13,7 +13,7 @@ import { decide, networkFailureCode, type AuthorizationInput, type DeclineReason
 import { CardSecrets, luhnValid, newPan } from './card-data.ts';
 import * as cards from './cards.ts';
 import { CARD_PRODUCTS, productById, productOfNumber } from './products.ts';
-import type { CardFilter, CardholderFilter, IssuingStore, IssuingTx, Page, PageRequest, RequestKey, TransactionFilter } from './repository.ts';
+import type { CardFilter, CardholderFilter, IssuingStore, IssuingTx, Page, PageRequest, TransactionFilter } from './repository.ts';
 import type {
   Card,
   CardControls,
@@ -43,7 +43,6 @@ export interface IssuingHooks<O> {
   ended?(): void;
 }
 export type KeyGuards = Pick<IssuingTx, 'claimKey' | 'completeKey'>;
-export type { RequestKey };
 
 export interface IssuingDeps {
   store: IssuingStore;
@@ -550,11 +549,6 @@ export class IssuingService implements CardIssuer {
 
   listTransactions(merchantId: string, f: TransactionFilter, page: PageRequest) {
     return this.deps.store.reads.listTransactions(merchantId, f, page);
-  }
-
-  /** The card of a transaction, for serializing it with its card number. */
-  async cardOf(merchantId: string, t: IssuingTransaction): Promise<CardView> {
-    return this.getCard(merchantId, t.cardId);
   }
 
   /** POST /v1/simulation/issuing/authorization: a purchase at a merchant, decided like any other. */

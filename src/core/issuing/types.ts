@@ -6,8 +6,7 @@ export type CardholderStatus = (typeof CARDHOLDER_STATUSES)[number];
 export const CARD_STATUSES = ['PENDING', 'ACTIVE', 'FROZEN', 'BLOCKED', 'PRE_CANCEL', 'CANCELLED', 'FAILED'] as const;
 export type CardStatus = (typeof CARD_STATUSES)[number];
 
-export const TRANSACTION_STATUSES = ['APPROVED', 'DECLINED', 'PENDING'] as const;
-export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
+export type TransactionStatus = 'APPROVED' | 'DECLINED' | 'PENDING';
 
 export type TransactionType = 'AUTHORIZATION' | 'REVERSAL' | 'REFUND';
 

@@ -2,7 +2,7 @@
 import { maskedPan } from '../../core/issuing/card-data.ts';
 import type { BalanceTransaction } from '../../core/issuing/repository.ts';
 import type { CardWithOrder, SecureCard } from '../../core/issuing/service.ts';
-import type { CardOrder, CardProduct, CardView, Cardholder, IssuingBalance, IssuingTransaction, RiskControls, Transfer } from '../../core/issuing/types.ts';
+import type { CardProduct, CardView, Cardholder, IssuingBalance, IssuingTransaction, RiskControls, Transfer } from '../../core/issuing/types.ts';
 import { wireAmount, wireTime } from './wire-format.ts';
 
 type CardOut = CardView;
@@ -134,10 +134,6 @@ export function cardOrder({ card: c, order }: CardWithOrder) {
     create_time: wireTime(order.createdAt),
     update_time: wireTime(order.updatedAt),
   };
-}
-
-export function order(o: CardOrder) {
-  return { card_order_id: o.id, card_id: o.cardId, order_type: o.type, order_status: o.status, create_time: wireTime(o.createdAt) };
 }
 
 export function secure(s: SecureCard) {
