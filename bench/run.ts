@@ -12,6 +12,8 @@
  *   peer     POST /v1/charges on stripe-stateful-mock (in memory, no durability)
  *   payment  POST /api/v2/payment_intents/create    (seed 000: card payment, committed)
  *   qfpay    POST /trade/v1/payment                  (QFPay MPM Alipay QR order, signed form, committed)
+ *   issuing  POST /api/v1/simulation/issuing/authorization (an issued card's authorization, committed)
+ *   closed   POST /api/v2/payment_intents/create    (a card payment with a card issued here: the closed loop)
  * each polypay route twice, for the merchant without and with webhooks. Every
  * load runs BENCH_ROUNDS times, the loads alternating within each round, and
  * the report gives each one's median: requests/s, p50/p99 latency, the event
@@ -570,6 +572,28 @@ interface BackendResult {
   rssBytes: number;
 }
 
+/**
+ * A card issued on the platform for the issuing runs: a SHARE card without a
+ * limit on an issuing balance deep enough for every request, and its secure
+ * details for the closed-loop payments.
+ */
+async function issuedCard(baseUrl: string, headers: Record<string, string>): Promise<{ cardId: string; pan: string; cvv: string; month: string; year: string }> {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`${method} ${path} failed: ${r.status} ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  };
+  await call('POST', '/api/v1/simulation/issuing/deposit', { currency: 'USD', amount: '100000000' });
+  const holder = await call('POST', '/api/v1/issuing/cardholders', { email: 'bench@example.com', first_name: 'Bench', last_name: 'Holder', country_code: 'SG', phone_number: '+6580000000' });
+  const card = await call('POST', '/api/v1/issuing/cards', { cardholder_id: holder.cardholder_id, card_product_id: '467e993f-317a-49fc-9ea0-bf49de7d1f76', card_currency: 'USD' });
+  const advanced = await fetch(`${baseUrl}/sim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 5 }) });
+  if (advanced.status !== 200) throw new Error(`clock advance failed: ${advanced.status}`);
+  const secure = await call('GET', `/api/v1/issuing/cards/${card.card_id}/secure`);
+  const [month, yy] = (secure.expire_date as string).split('/') as [string, string];
+  return { cardId: card.card_id, pan: secure.card_number, cvv: secure.cvv, month, year: `20${yy}` };
+}
+
 /** The loads of one backend, for merchants without and with webhooks. */
 async function backendLoads(server: Server, peer: Server, receiverUrl: string): Promise<Load[]> {
   const runId = randomBytes(4).toString('hex');
@@ -596,7 +620,20 @@ async function backendLoads(server: Server, peer: Server, receiverUrl: string): 
     const qfpay = await probedLoad(server, 'qfpay', 'POST /trade/v1/payment (MPM)', '/trade/v1/payment',
       (id) => qfpayRequest(m.appCode, m.clientKey, `bench-${runId}-${tag}-qf-${id}`),
       (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'));
-    for (const l of [payment, qfpay]) loads.push(webhookUrl ? { ...l, webhooksOf: server } : l);
+    const card = await issuedCard(server.baseUrl, headers);
+    const authorization = JSON.stringify({ card_id: card.cardId, transaction_amount: '0.01', transaction_currency: 'USD', merchant_name: 'bench', merchant_category_code: '5999' });
+    const issuing = await probedLoad(server, 'issuing', 'POST /api/v1/simulation/issuing/authorization', '/api/v1/simulation/issuing/authorization',
+      (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-${tag}-auth-${id}` }, body: authorization }),
+      (body) => body.includes('"transaction_status":"APPROVED"'));
+    const closedBody = (orderId: string) =>
+      JSON.stringify({
+        ...intentBody({ merchant_order_id: orderId, amount: '0.01', currency: 'USD' }),
+        payment_method: seedCard({ card_number: card.pan, expiry_month: card.month, expiry_year: card.year, cvc: card.cvv, network: 'visa' }),
+      });
+    const closed = await probedLoad(server, 'closed', 'POST /api/v2/payment_intents/create (issued)', '/api/v2/payment_intents/create',
+      (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-${tag}-cl-${id}` }, body: closedBody(`bench-${runId}-${tag}-cl-${id}`) }),
+      (body) => body.includes('"intent_status":"SUCCEEDED"'));
+    for (const l of [payment, qfpay, issuing, closed]) loads.push(webhookUrl ? { ...l, webhooksOf: server } : l);
   }
   return loads.filter((l) => !ROUTES || ROUTES.has(l.name));
 }
@@ -658,7 +695,7 @@ function printBackend(r: BackendResult): void {
     const hm = (f: (w: WebhookFigures) => number | null) => (hooks.length ? medianOf(l.runs, (x) => (x.webhooks ? f(x.webhooks) : null)) : null);
     const maxBound = hooks.length ? Math.max(...hooks.map((w) => w.lagMaxBound ?? 0)) : null;
     console.log(
-      `  ${l.name.padEnd(8)} ${l.route.padEnd(37)} ${(l.webhooks ? 'on' : l.name === 'payment' || l.name === 'qfpay' ? 'off' : '').padEnd(8)} ${fmt(rps).padStart(7)} ${fmt(medianOf(l.runs, (x) => x.p50)).padStart(5)} ${fmt(medianOf(l.runs, (x) => x.p99)).padStart(5)}` +
+      `  ${l.name.padEnd(8)} ${l.route.padEnd(37)} ${(l.webhooks ? 'on' : l.name === 'peer' || l.name === 'minimal' ? '' : 'off').padEnd(8)} ${fmt(rps).padStart(7)} ${fmt(medianOf(l.runs, (x) => x.p50)).padStart(5)} ${fmt(medianOf(l.runs, (x) => x.p99)).padStart(5)}` +
         ` ${fmt(medianOf(l.runs, loopUs)).padStart(7)} ${(peer && rps && l.name !== 'peer' ? (rps / peer).toFixed(2) : '').padStart(6)} ${(minimal && rps && l.name !== 'minimal' && l.name !== 'peer' ? `${((rps / minimal) * 100).toFixed(1)}%` : '').padStart(8)}` +
         (l.webhooks ? `  ${ms(hm((w) => w.lagP50)).padStart(7)} ${ms(hm((w) => w.lagP99)).padStart(5)} ${ms(maxBound === Infinity ? null : maxBound).padStart(6)} ${fmt(hm((w) => w.backlogAtEnd)).padStart(7)} ${fmt(hm((w) => w.drainSeconds), 1).padStart(7)}` : ''),
     );
@@ -677,8 +714,8 @@ function printBackend(r: BackendResult): void {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  // A run that hangs must still end: 8 loads a round, each warm-up + run + up to 30 s of draining, per backend.
-  const budgetMs = 2 * (ROUNDS * 8 * (DURATION + WARMUP + 5) + 60) * 1000;
+  // A run that hangs must still end: 12 loads a round, each warm-up + run + up to 30 s of draining, per backend.
+  const budgetMs = 2 * (ROUNDS * 12 * (DURATION + WARMUP + 5) + 60) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over its time budget (${budgetMs / 1000} s), stopping`);
     void runCleanups().finally(() => process.exit(1));

@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { AdjustableClock, systemClock } from './core/clock.ts';
 import { IdGenerator } from './core/ids.ts';
+import { IssuingService } from './core/issuing/service.ts';
 import { MerchantService } from './core/merchants/merchants.ts';
 import { PaymentsService } from './core/payments/service.ts';
 import type { CardNetwork } from './core/ports.ts';
@@ -30,6 +31,7 @@ import { SimFxRates } from './network/sim/fx-rates.ts';
 import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
 import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
+import { issuingStore } from './store/issuing-repo.ts';
 import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
@@ -37,6 +39,7 @@ import { referenceRepository } from './store/references-repo.ts';
 import { simCardNetworkRecords } from './store/sim-card-network-repo.ts';
 import { openStore, type Store } from './store/store.ts';
 import { CARD_PAY_PATH, cardPayPages, cardPayToken } from './web/card-pay.ts';
+import { CARD_DISPLAY_PATH, cardSecureDisplayPages } from './web/card-secure-display.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
@@ -47,6 +50,7 @@ export interface Platform {
   clock: AdjustableClock;
   merchants: MerchantService;
   payments: PaymentsService;
+  issuing: IssuingService;
   relay: DeliveryRelay;
   /** Listens, then starts the background workers. Returns the base URL. */
   listen(): Promise<string>;
@@ -100,15 +104,22 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
   /** A wallet order's hosted pay page, as shoppers reach it. */
   const walletPageUrl = (token: string) => `${baseUrl}${WALLET_PAY_PATH}/${token}`;
-  // The simulated network keeps its records in the database: shared by the nodes, kept across restarts.
-  const simNetwork = new SimCardNetwork({ records: simCardNetworkRecords(store), now: () => clock.now() });
+  // The platform's own card issuer: the card network and 3DS server route its BINs to it.
+  const issuing = new IssuingService({
+    store: issuingStore(store),
+    clock,
+    vault,
+    cardKey: createHmac('sha256', config.encryptionKey).update('issuing-card-data').digest(),
+  });
+  // The simulated network keeps its records in the database (shared by the nodes, kept across restarts) and routes the platform's own BINs to its issuer.
+  const simNetwork = new SimCardNetwork({ records: simCardNetworkRecords(store), now: () => clock.now(), issuer: issuing });
   const cardNetwork = typeof opts.cardNetwork === 'function' ? opts.cardNetwork(simNetwork) : opts.cardNetwork ?? simNetwork;
   const payments = new PaymentsService({
     store: paymentsStore(store),
     clock,
     ids,
     cardNetwork,
-    threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}` }),
+    threeDS: new SimThreeDSServer({ challengeUrl: (id) => `${baseUrl}${CHALLENGE_PATH}/${id}`, issuer: issuing }),
     wallets: new SimWallets({ payUrl: walletPageUrl, now: () => clock.now() }),
     fx: new SimFxRates(config.fxRates),
     vault,
@@ -117,7 +128,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   });
 
   const http = Fastify({
-    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_PAY_PATH]),
+    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_PAY_PATH, CARD_DISPLAY_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
@@ -155,7 +166,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   http.addHook('preHandler', refuseUnsafeInput);
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
-  await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
+  await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants, issuing, simulation: sandbox });
   const cardPageUrl = (view: { intent: Parameters<typeof cardPayToken>[0] }) => `${baseUrl}${CARD_PAY_PATH}/${cardPayToken(view.intent)}`;
   await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids, cardPageUrl });
   await http.register(async (web) => {
@@ -163,6 +174,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     await threeDSChallengePages(web, payments, merchants, () => clock.now());
     await walletPayPages(web, payments, merchants, () => clock.now(), walletPageUrl);
     await cardPayPages(web, payments, qfpayCardPolicy);
+    await cardSecureDisplayPages(web, issuing);
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 
@@ -171,6 +183,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     await payments.expireDue();
     await payments.settlePending();
     await payments.recoverInFlight();
+    await issuing.completeDueSteps();
     await relay.drain();
   };
   clock.onAdvance(sweep);
@@ -194,6 +207,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     clock,
     merchants,
     payments,
+    issuing,
     relay,
     startWorkers() {
       if (workersStarted) return;
@@ -204,6 +218,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
       guard('startup recovery', () => payments.recoverInFlight())();
       timers.push(setInterval(guard('expiry sweep', () => payments.expireDue()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('pending settlement', () => payments.settlePending()), opts.sweepIntervalMs ?? 1000));
+      timers.push(setInterval(guard('card orders', () => issuing.completeDueSteps()), opts.sweepIntervalMs ?? 1000));
       timers.push(setInterval(guard('recovery', () => payments.recoverInFlight()), opts.recoveryIntervalMs ?? 2_000));
       timers.push(setInterval(guard('idempotency purge', () => idempotency.purgeExpired()), 10 * 60_000));
       timers.push(setInterval(guard('card network purge', () => simNetwork.purge()), 10 * 60_000));

@@ -30,6 +30,8 @@ export interface AuthorizationRequest {
   card: CardDetails;
   amount: Money;
   threeDS?: ThreeDSData;
+  /** A sale: the authorization is captured at once (auto_capture), so no separate capture follows. */
+  capture?: boolean;
 }
 
 export type AuthorizationResult =
@@ -73,6 +75,27 @@ export interface CardNetwork {
    * on another node.
    */
   inquire(reference: string): Promise<AuthorizationInquiry>;
+}
+
+/** Whether a card takes part in 3DS: challenged always, only when the merchant enforces 3DS, or never. */
+export type ThreeDSEnrollment = 'always' | 'when_enforced' | 'never';
+
+/**
+ * The platform's own card issuer, as the card network sees it: the network
+ * routes an authorization whose card number is on one of the platform's card
+ * products here instead of to its test-card table. Capture, void and refund
+ * answer false for a reference the issuer never authorized.
+ */
+export interface CardIssuer {
+  /** The number is on a BIN of one of the platform's card products. */
+  issues(cardNumber: string): boolean;
+  authorize(req: AuthorizationRequest): Promise<AuthorizationResult>;
+  capture(reference: string, amount: Money): Promise<boolean>;
+  void(reference: string): Promise<boolean>;
+  refund(reference: string, refundId: string, amount: Money): Promise<boolean>;
+  lookup(reference: string): Promise<AuthorizationResult | null>;
+  /** How the card's risk controls say 3DS goes (null: no such card). */
+  threeDSEnrollment(card: CardDetails): Promise<ThreeDSEnrollment | null>;
 }
 
 export type AuthenticationDecision =

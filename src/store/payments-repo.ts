@@ -13,6 +13,7 @@ import {
   type PaymentsTx,
   type RefundFilter,
 } from '../core/payments/repository.ts';
+import { plannedDelivery } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
@@ -359,22 +360,7 @@ class Tx implements PaymentsTx {
       const url = e.notify.url || (await this.webhookUrls.of(this.db, e.merchantId));
       if (!url) continue;
       const dialect = e.notify.dialect;
-      deliveries.push({
-        id: `${e.id}:${dialect}`,
-        event_id: e.id,
-        merchant_id: e.merchantId,
-        dialect,
-        url,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: e.createdAt,
-        lease_until: null,
-        lease_owner: null,
-        last_status_code: null,
-        last_error: null,
-        created_at: e.createdAt,
-        updated_at: e.createdAt,
-      });
+      deliveries.push(plannedDelivery(e, dialect, url));
     }
     if (deliveries.length > 0) await insertRows(this.db, 'deliveries', deliveries);
   }

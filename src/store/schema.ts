@@ -189,6 +189,104 @@ export interface SimCardAuthorizationTable {
   created_at: number;
 }
 
+export interface IssuingCardholderTable {
+  id: string;
+  merchant_id: string;
+  email: string;
+  phone_number: string;
+  first_name: string;
+  last_name: string;
+  country_code: string;
+  status: string;
+  details: string; // JSON: date of birth, gender, nationality, address, identity
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IssuingCardTable {
+  id: string;
+  merchant_id: string;
+  cardholder_id: string;
+  product_id: string;
+  currency: string;
+  pan_sealed: string; // AES-256-GCM, base64
+  pan_fingerprint: string; // keyed HMAC: uniqueness without the PAN
+  last4: string;
+  expiry_month: number;
+  expiry_year: number;
+  status: string;
+  card_limit: number;
+  available: number;
+  consumed: number;
+  controls: string; // JSON: spending and risk controls, usage type
+  metadata: string; // JSON
+  step_due_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IssuingCardOrderTable {
+  id: string;
+  merchant_id: string;
+  card_id: string;
+  order_type: string;
+  order_status: string;
+  amount: number | null;
+  currency: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IssuingTransactionTable {
+  id: string;
+  merchant_id: string;
+  card_id: string;
+  cardholder_id: string;
+  transaction_type: string;
+  status: string;
+  amount: number;
+  currency: string;
+  merchant_name: string;
+  merchant_category_code: string;
+  failure_reason: string | null;
+  authorization_code: string | null;
+  network_reference: string | null;
+  original_transaction_id: string | null;
+  card_available_balance: number;
+  captured_amount: number;
+  reversed_amount: number;
+  created_at: number;
+  posted_at: number | null;
+}
+
+export interface IssuingBalanceTable {
+  merchant_id: string;
+  currency: string;
+  id: string;
+  available: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IssuingTransferTable {
+  id: string;
+  merchant_id: string;
+  source_account_id: string;
+  destination_account_id: string;
+  currency: string;
+  amount: number;
+  status: string;
+  created_at: number;
+}
+
+export interface IssuingDisplayTokenTable {
+  token_hash: string;
+  merchant_id: string;
+  card_id: string;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   merchants: MerchantTable;
   payment_intents: PaymentIntentTable;
@@ -203,4 +301,11 @@ export interface Database {
   merchant_references: MerchantReferenceTable;
   platform_counters: PlatformCounterTable;
   sim_card_authorizations: SimCardAuthorizationTable;
+  issuing_cardholders: IssuingCardholderTable;
+  issuing_cards: IssuingCardTable;
+  issuing_card_orders: IssuingCardOrderTable;
+  issuing_transactions: IssuingTransactionTable;
+  issuing_balances: IssuingBalanceTable;
+  issuing_transfers: IssuingTransferTable;
+  issuing_display_tokens: IssuingDisplayTokenTable;
 }

@@ -105,6 +105,7 @@ export class CardFlow {
       merchantId: intent.merchantId,
       card,
       amount: { amount: attempt.amount, currency: attempt.currency },
+      capture: attempt.autoCapture,
       ...(threeDS ? { threeDS } : {}),
     });
   }

@@ -7,10 +7,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.ts';
 import type { MerchantService } from '../../core/merchants/merchants.ts';
 import { acquiringRoutes, type AcquiringDeps } from './acquiring-routes.ts';
+import { issuingRoutes, type IssuingDeps } from './issuing-routes.ts';
 import type { UqpayAuth } from './auth.ts';
 import { toUqpayError } from './errors.ts';
 
-export interface UqpayDeps extends AcquiringDeps {
+export interface UqpayDeps extends AcquiringDeps, IssuingDeps {
   auth: UqpayAuth;
   merchants: MerchantService;
 }
@@ -106,5 +107,7 @@ export async function uqpayPlugin(app: FastifyInstance, deps: UqpayDeps): Promis
       if (req.method === 'POST') req.body = requestBody(req.body);
     });
     acquiringRoutes(authed, deps);
+    const { issuing, idempotency, merchants, simulation } = deps;
+    await authed.register(issuingRoutes, { issuing, idempotency, merchants, simulation });
   });
 }

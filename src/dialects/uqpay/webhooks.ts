@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../../core/clock.ts';
 import type { PaymentEventPayload } from '../../core/payments/types.ts';
 import type { RenderInput, RenderedWebhook, WebhookRenderer } from '../../delivery/relay.ts';
 import { UQPAY_RETRY_DELAYS_MS } from '../../delivery/schedules.ts';
+import { issuingWebhookBody } from './issuing-webhooks.ts';
 import * as wire from './serializers.ts';
 import { signWebhook } from './webhook-signature.ts';
 
@@ -36,7 +37,7 @@ function data(type: string, p: PaymentEventPayload): Record<string, unknown> {
 
 export function webhookBody(eventId: string, coreType: string, sourceId: string, payload: PaymentEventPayload): string | null {
   const eventType = ACQUIRING_EVENT_TYPES[coreType];
-  if (!eventType) return null;
+  if (!eventType) return issuingWebhookBody(eventId, coreType, sourceId, payload);
   return JSON.stringify({
     version: 'V1.6.0',
     event_name: 'ACQUIRING',

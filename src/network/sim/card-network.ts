@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Money } from '../../core/money.ts';
-import type { AuthorizationInquiry, AuthorizationRequest, AuthorizationResult, CardNetwork } from '../../core/ports.ts';
+import type { AuthorizationInquiry, AuthorizationRequest, AuthorizationResult, CardIssuer, CardNetwork } from '../../core/ports.ts';
 import { luhnValid } from '../../core/payments/card.ts';
 import { defaultTestCard, testCardTable, type TestCard } from './test-cards.ts';
 
@@ -52,6 +52,8 @@ export interface SimCardNetworkOptions {
   cards?: readonly TestCard[];
   /** Platform time, for issuers that answer late and for retention (default: real time). */
   now?: () => number;
+  /** The platform's own issuer: cards on its products' BINs are authorized there, not by the test-card table. */
+  issuer?: CardIssuer;
 }
 
 const AUTH_CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
@@ -73,14 +75,22 @@ export class SimCardNetwork implements CardNetwork {
   private readonly cards: ReadonlyMap<string, TestCard>;
   private readonly records: CardNetworkRecords;
   private readonly now: () => number;
+  private readonly issuer: CardIssuer | undefined;
 
   constructor(options: SimCardNetworkOptions) {
     this.cards = testCardTable(options.cards);
     this.records = options.records;
     this.now = options.now ?? Date.now;
+    this.issuer = options.issuer;
   }
 
   async authorize(req: AuthorizationRequest): Promise<AuthorizationResult> {
+    if (this.issuer?.issues(req.card.number)) {
+      // The issuer keeps its own records; the network's hold only what recovery found never received.
+      const marker = await this.records.find(req.reference);
+      if (marker && !marker.result) return { outcome: 'declined', failureCode: 'processing_error', network: this.decide(req).network };
+      return this.issuer.authorize(req);
+    }
     const result = this.decide(req);
     const now = this.now();
     const delay = result.outcome === 'approved' ? this.cardOf(req.card.number).issuerDelayMs : undefined;
@@ -102,6 +112,7 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async capture(reference: string, amount: Money): Promise<void> {
+    if (await this.issuer?.capture(reference, amount)) return;
     await this.records.change(reference, (auth) => {
       this.checkApproved(reference, auth, amount);
       if (auth.voided) throw new Error(`authorization ${reference} was voided`);
@@ -118,6 +129,7 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async void(reference: string): Promise<void> {
+    if (await this.issuer?.void(reference)) return;
     await this.records.change(reference, (auth) => {
       this.checkApproved(reference, auth);
       if (auth.captured !== null) throw new Error(`authorization ${reference} was captured`);
@@ -126,6 +138,7 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async refund(reference: string, refundId: string, amount: Money): Promise<void> {
+    if (await this.issuer?.refund(reference, refundId, amount)) return;
     await this.records.change(reference, (auth) => {
       this.checkApproved(reference, auth, amount);
       if (auth.voided) throw new Error(`authorization ${reference} was voided`);
@@ -144,11 +157,15 @@ export class SimCardNetwork implements CardNetwork {
   }
 
   async lookup(reference: string): Promise<AuthorizationResult | null> {
+    const issued = await this.issuer?.lookup(reference);
+    if (issued) return issued;
     const auth = await this.records.find(reference);
     return auth?.result ? this.answer(auth.result, auth.answerAt) : null;
   }
 
   async inquire(reference: string): Promise<AuthorizationInquiry> {
+    const issued = await this.issuer?.lookup(reference);
+    if (issued) return issued;
     const unreceived: NetworkAuthorization = {
       result: null, answerAt: null, amount: null, captured: null, voided: false, refunded: 0, refunds: {}, createdAt: this.now(),
     };

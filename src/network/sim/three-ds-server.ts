@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AuthenticationDecision, AuthenticationRequest, ThreeDSData, ThreeDSServer } from '../../core/ports.ts';
+import type { AuthenticationDecision, AuthenticationRequest, CardIssuer, ThreeDSData, ThreeDSServer } from '../../core/ports.ts';
 import { defaultTestCard, testCardTable, type TestCard } from './test-cards.ts';
 
 export interface SimThreeDSServerOptions {
@@ -7,6 +7,8 @@ export interface SimThreeDSServerOptions {
   challengeUrl: (challengeId: string) => string;
   /** Extra test cards; an entry with a documented number replaces it. */
   cards?: readonly TestCard[];
+  /** The platform's own issuer: its cards' 3DS follows their risk controls. */
+  issuer?: CardIssuer;
 }
 
 /**
@@ -22,22 +24,31 @@ export interface SimThreeDSServerOptions {
 export class SimThreeDSServer implements ThreeDSServer {
   private readonly cards: ReadonlyMap<string, TestCard>;
   private readonly challengeUrl: (challengeId: string) => string;
+  private readonly issuer: CardIssuer | undefined;
 
   constructor(options: SimThreeDSServerOptions) {
     this.cards = testCardTable(options.cards);
     this.challengeUrl = options.challengeUrl;
+    this.issuer = options.issuer;
   }
 
   async authenticate(req: AuthenticationRequest): Promise<AuthenticationDecision> {
+    if (this.issuer?.issues(req.card.number)) {
+      const enrollment = await this.issuer.threeDSEnrollment(req.card);
+      if (enrollment === 'always' || (enrollment === 'when_enforced' && req.enforce)) return this.challenge();
+      return { kind: 'not_enrolled' };
+    }
     const card = this.cards.get(req.card.number) ?? defaultTestCard(req.card.number);
     if (card.threeDS === 'frictionless' && req.enforce) {
       return { kind: 'frictionless', data: threeDSData(card.network, true) };
     }
-    if (card.threeDS === 'challenge' || req.enforce) {
-      const challengeId = randomBytes(24).toString('base64url'); // 192 bits, 32 url-safe characters
-      return { kind: 'challenge', challengeId, acsUrl: this.challengeUrl(challengeId) };
-    }
+    if (card.threeDS === 'challenge' || req.enforce) return this.challenge();
     return { kind: 'not_enrolled' };
+  }
+
+  private challenge(): AuthenticationDecision {
+    const challengeId = randomBytes(24).toString('base64url'); // 192 bits, 32 url-safe characters
+    return { kind: 'challenge', challengeId, acsUrl: this.challengeUrl(challengeId) };
   }
 
   challengeResult(_challengeId: string, success: boolean, network: string): ThreeDSData {
