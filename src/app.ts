@@ -13,6 +13,8 @@ import { PaymentsService } from './core/payments/service.ts';
 import type { CardNetwork } from './core/ports.ts';
 import { SecretBox } from './core/secret-box.ts';
 import type { Config } from './config.ts';
+import { AlphapayNotificationRenderer } from './dialects/alphapay/notifications.ts';
+import { alphapayPlugin } from './dialects/alphapay/plugin.ts';
 import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
 import { QfpayNotificationRenderer } from './dialects/qfpay/notifications.ts';
 import { qfpayPlugin } from './dialects/qfpay/plugin.ts';
@@ -31,7 +33,9 @@ import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
+import { nonceLedger } from './store/alphapay-nonces.ts';
 import { openStore, type Store } from './store/store.ts';
+import { ALPHAPAY_CASHIER_PATH, alphapayCashierPages } from './web/alphapay-cashier.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
@@ -72,6 +76,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     now: () => clock.now(),
     newId: () => ids.next('M'),
     rsaKeyPair: generateRsaKeyPair,
+    vault: new SecretBox(config.encryptionKey),
   });
 
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
@@ -91,7 +96,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   });
 
   const http = Fastify({
-    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH]),
+    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, ALPHAPAY_CASHIER_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
@@ -106,6 +111,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
         return webhookSecrets.get(merchantId)!;
       }),
       qfpay: new QfpayNotificationRenderer((merchantId) => merchants.byId(merchantId)),
+      alphapay: new AlphapayNotificationRenderer((merchantId) => merchants.byId(merchantId), (m) => merchants.alphapayCredentialCode(m), () => systemClock.now()),
     },
     logger: http.log,
   });
@@ -124,10 +130,21 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
   await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids });
+  await http.register(alphapayPlugin, {
+    payments,
+    merchants,
+    references: referenceRepository(store),
+    fx: new SimFxRates(config.fxRates),
+    nonces: nonceLedger(store),
+    clock,
+    realClock: systemClock,
+    cashierUrl: (token) => `${baseUrl}${ALPHAPAY_CASHIER_PATH}/${token}`,
+  });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments);
     await walletPayPages(web, payments, () => clock.now(), walletPageUrl);
+    await alphapayCashierPages(web, { payments, merchants, now: () => clock.now(), walletPageUrl });
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 

@@ -9,6 +9,7 @@ import { buildPlatform } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { IdGenerator } from '../core/ids.ts';
 import { MerchantService, type IssuedCredentials } from '../core/merchants/merchants.ts';
+import { SecretBox } from '../core/secret-box.ts';
 import { generateRsaKeyPair } from '../dialects/alphapay/signature.ts';
 import { merchantRepository } from '../store/merchants-repo.ts';
 import { takeIdNode } from '../store/platform-counters.ts';
@@ -16,7 +17,8 @@ import { openStore, sqliteFile } from '../store/store.ts';
 
 const USAGE = `usage:
   polypay start [--port N] [--host H] [--data-dir DIR]
-  polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--data-dir DIR] [--json]`;
+  polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--data-dir DIR] [--json]
+  polypay merchant alphapay-key --merchant MERCHANT_ID --public-key-file FILE [--data-dir DIR]`;
 
 const DEMO_FILE = 'demo-merchant.json';
 
@@ -96,7 +98,7 @@ async function merchantCreate(args: string[]): Promise<number> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
   try {
     const ids = new IdGenerator(await takeIdNode(store));
-    const merchants = new MerchantService(merchantRepository(store), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair });
+    const merchants = new MerchantService(merchantRepository(store), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair, vault: new SecretBox(config.encryptionKey) });
     const input = { name: values.name, webhookUrl: values['webhook-url'] ?? null };
     // A sub-merchant is reached through its parent's credentials (UQPAY x-on-behalf-of, QFPay mchid) or with its own.
     const created = values.parent ? await merchants.createSubMerchant(values.parent, input) : await merchants.create(input);
@@ -108,11 +110,34 @@ async function merchantCreate(args: string[]): Promise<number> {
   }
 }
 
+// ---- AlphaPay: register a merchant's own RSA public key -------------------
+
+async function merchantAlphapayKey(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { merchant: { type: 'string' }, 'public-key-file': { type: 'string' }, 'data-dir': { type: 'string' } } });
+  if (!values.merchant || !values['public-key-file']) {
+    process.stderr.write(`--merchant and --public-key-file are required\n${USAGE}\n`);
+    return 2;
+  }
+  const key = readFileSync(values['public-key-file'], 'utf8');
+  const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+  try {
+    const ids = new IdGenerator(0);
+    const merchants = new MerchantService(merchantRepository(store), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair, vault: new SecretBox(config.encryptionKey) });
+    await merchants.registerAlphapayPublicKey(values.merchant, key);
+    process.stdout.write(`merchant ${values.merchant}: AlphaPay requests are now verified with the key in ${values['public-key-file']}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   try {
     if (command === 'start') return await start(argv.slice(1));
     if (command === 'merchant' && sub === 'create') return await merchantCreate(rest);
+    if (command === 'merchant' && sub === 'alphapay-key') return await merchantAlphapayKey(rest);
     process.stderr.write(`${USAGE}\n`);
     return 2;
   } catch (e) {

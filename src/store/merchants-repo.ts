@@ -15,6 +15,7 @@ function toMerchant(r: Selectable<MerchantTable>): Merchant {
       merchantPublicKey: r.alphapay_merchant_public_key,
       platformPrivateKey: r.alphapay_platform_private_key,
       platformPublicKey: r.alphapay_platform_public_key,
+      credentialCodeSealed: r.alphapay_credential_code ?? null,
     },
     qfpay: { appCode: r.qfpay_app_code, clientKey: r.qfpay_client_key },
     createdAt: Number(r.created_at),
@@ -39,6 +40,7 @@ export function merchantRepository(store: Store): MerchantRepository {
             alphapay_merchant_public_key: m.alphapay.merchantPublicKey,
             alphapay_platform_private_key: m.alphapay.platformPrivateKey,
             alphapay_platform_public_key: m.alphapay.platformPublicKey,
+            alphapay_credential_code: m.alphapay.credentialCodeSealed,
             qfpay_app_code: m.qfpay.appCode,
             qfpay_client_key: m.qfpay.clientKey,
             created_at: m.createdAt,
@@ -57,6 +59,14 @@ export function merchantRepository(store: Store): MerchantRepository {
     async byQfpayAppCode(appCode) {
       const r = await store.read.selectFrom('merchants').selectAll().where('qfpay_app_code', '=', appCode).executeTakeFirst();
       return r ? toMerchant(r) : null;
+    },
+    async byAlphapayMerchantCode(code) {
+      const r = await store.read.selectFrom('merchants').selectAll().where('alphapay_merchant_code', '=', code).executeTakeFirst();
+      return r ? toMerchant(r) : null;
+    },
+    async setAlphapayMerchantPublicKey(id, spkiBase64) {
+      const r = await store.unit((db) => db.updateTable('merchants').set({ alphapay_merchant_public_key: spkiBase64 }).where('id', '=', id).executeTakeFirst());
+      return Number(r.numUpdatedRows) > 0;
     },
     async count() {
       const r = await store.read.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

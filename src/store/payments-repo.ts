@@ -154,6 +154,7 @@ function refundRow(f: Refund): RefundTable {
     failure_code: f.failureCode,
     created_at: f.createdAt,
     updated_at: f.updatedAt,
+    notify_url: f.notifyUrl ?? null,
   };
 }
 
@@ -171,6 +172,7 @@ function toRefund(r: Selectable<RefundTable>): Refund {
     failureCode: r.failure_code,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    ...(r.notify_url ? { notifyUrl: r.notify_url } : {}),
   };
 }
 

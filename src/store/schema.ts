@@ -17,6 +17,8 @@ export interface MerchantTable {
   alphapay_merchant_public_key: string;
   alphapay_platform_private_key: string;
   alphapay_platform_public_key: string;
+  /** AlphaPay v1 credential code, sealed (null for merchants made before v1 was served). */
+  alphapay_credential_code: string | null;
   qfpay_app_code: string;
   qfpay_client_key: string;
   created_at: number;
@@ -87,6 +89,7 @@ export interface RefundTable {
   failure_code: string | null;
   created_at: number;
   updated_at: number;
+  notify_url: string | null;
 }
 
 export interface LedgerEntryTable {
@@ -181,4 +184,12 @@ export interface Database {
   card_vault: CardVaultTable;
   merchant_references: MerchantReferenceTable;
   platform_counters: PlatformCounterTable;
+  alphapay_nonces: AlphapayNonceTable;
+}
+
+/** A nonce an AlphaPay request was signed with, kept while a request bearing it could still be fresh. */
+export interface AlphapayNonceTable {
+  merchant_id: string;
+  nonce: string;
+  expires_at: number;
 }

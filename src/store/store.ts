@@ -7,6 +7,7 @@ import * as m003 from './migrations/003_idempotency_subject.ts';
 import * as m004 from './migrations/004_intent_version.ts';
 import * as m005 from './migrations/005_sweep_indexes.ts';
 import * as m006 from './migrations/006_platform_counters.ts';
+import * as m012 from './migrations/012_alphapay.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName): Pr
   '004_intent_version': m004,
   '005_sweep_indexes': m005,
   '006_platform_counters': m006,
+  '012_alphapay': m012,
 };
 
 /** Brings the schema up to the latest migration, or up to `target` (tests start from an older schema). */

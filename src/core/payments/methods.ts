@@ -28,6 +28,8 @@ export interface WalletInput {
   flow: WalletFlow;
   osType?: string;
   paymentCode?: string;
+  /** The order breaks a provider rule (an amount its settlement cannot take): it is made, and paying it fails with this code. */
+  refusal?: string;
 }
 
 export type PaymentMethodInput = { type: 'card'; card: CardInput } | { type: 'wallet'; wallet: WalletInput };
