@@ -101,17 +101,18 @@ ${banner}
     el.textContent = pad(Math.floor(left / 60000)) + ':' + pad(Math.floor((left % 60000) / 1000));
     if (left === 0) { state.textContent = 'This order has expired.'; state.className = 'banner bad'; document.getElementById('qr').classList.add('dim'); }
   };
-  setInterval(tick, 1000);
+  const timer = setInterval(tick, 1000);
+  const over = (text, cls) => { clearInterval(timer); el.textContent = '—'; state.textContent = text; state.className = 'banner ' + cls; document.getElementById('qr').classList.add('dim'); };
   const poll = async () => {
     try {
       const r = await fetch(${JSON.stringify(statusUrl)}, { cache: 'no-store' });
       const s = await r.json();
       if (s.state === 'paid') {
-        state.textContent = 'Paid. Thank you!'; state.className = 'banner ok'; document.getElementById('qr').classList.add('dim');
+        over('Paid. Thank you!', 'ok');
         if (s.redirect) location.href = s.redirect;
         return;
       }
-      if (s.state !== 'waiting') { state.textContent = 'The payment did not go through.'; state.className = 'banner bad'; return; }
+      if (s.state !== 'waiting') { over(s.state === 'closed' ? 'This order is closed.' : 'The payment did not go through.', 'bad'); return; }
     } catch {}
     setTimeout(poll, 1500);
   };
