@@ -8,6 +8,7 @@
  *   minimal  POST /sim/v1/echo                      (JSON parse + reply, no storage)
  *   payment  POST /api/v2/payment_intents/create    (seed 000: card payment, committed)
  *   qfpay    POST /trade/v1/payment                  (QFPay MPM Alipay QR order, signed form, committed)
+ *   alphapay POST /api/v2.0/payments/pay            (AlphaPay ONLINE_QRCODE order, RSA-signed, answer signed, committed)
  * and print requests/s, p50/p99 latency, non-2xx counts and each route / minimal.
  *
  * Environment:
@@ -30,6 +31,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentToSign, formatSignatureHeader, signContent } from '../src/dialects/alphapay/signature.ts';
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
 import { createPgDatabase, pgUnavailable } from '../test/support/postgres.ts';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
@@ -165,6 +167,8 @@ interface BenchMerchant {
   apiKey: string;
   appCode: string;
   clientKey: string;
+  alphapayCode: string;
+  alphapayKey: string;
 }
 
 function createMerchant(env: NodeJS.ProcessEnv): Promise<BenchMerchant> {
@@ -175,8 +179,16 @@ function createMerchant(env: NodeJS.ProcessEnv): Promise<BenchMerchant> {
         const created = JSON.parse(stdout.trim().split('\n').pop()!) as {
           uqpay: { client_id: string; api_key: string };
           qfpay: { app_code: string; client_key: string };
+          alphapay: { merchant_code: string; merchant_private_key: string };
         };
-        resolve({ clientId: created.uqpay.client_id, apiKey: created.uqpay.api_key, appCode: created.qfpay.app_code, clientKey: created.qfpay.client_key });
+        resolve({
+          clientId: created.uqpay.client_id,
+          apiKey: created.uqpay.api_key,
+          appCode: created.qfpay.app_code,
+          clientKey: created.qfpay.client_key,
+          alphapayCode: created.alphapay.merchant_code,
+          alphapayKey: created.alphapay.merchant_private_key,
+        });
       } catch {
         reject(new Error(`merchant create printed no JSON:\n${stdout}\n${stderr}`));
       }
@@ -385,6 +397,8 @@ interface BackendResult {
   ratio: number;
   qfpay: RouteResult;
   qfpayRatio: number;
+  alphapay: RouteResult;
+  alphapayRatio: number;
 }
 
 /** A QFPay MPM order (Alipay QR, 800101) as a form body with its X-QF-SIGN, as QFPay's clients send it. */
@@ -409,7 +423,7 @@ async function benchBackend(backend: 'sqlite' | 'postgres'): Promise<BackendResu
   const databaseUrl = backend === 'postgres' ? await createBenchDatabase() : undefined;
   const server = await startServer(dataDir, databaseUrl);
   try {
-    const { clientId, apiKey, appCode, clientKey } = await createMerchant(server.env);
+    const { clientId, apiKey, appCode, clientKey, alphapayCode, alphapayKey } = await createMerchant(server.env);
     const auth = await token(server.baseUrl, clientId, apiKey);
     const template = bodyTemplate();
     const runId = randomBytes(4).toString('hex');
@@ -430,17 +444,47 @@ async function benchBackend(backend: 'sqlite' | 'postgres'): Promise<BackendResu
     const qfpay = await probedLoad(server.baseUrl, 'POST /trade/v1/payment (MPM)', '/trade/v1/payment',
       (id) => qfpayRequest(appCode, clientKey, `bench-${runId}-qf-${id}`),
       (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'));
+    const alphapay = await probedLoad(server.baseUrl, 'POST /api/v2.0/payments/pay (QR)', '/api/v2.0/payments/pay',
+      (id) => alphapayRequest(alphapayCode, alphapayKey, `bench-${runId}-ap-${id}`),
+      (body) => body.includes('"resultCode":"SUCCESS"') && body.includes('"paymentQRImage":"data:image/png;base64,'));
 
     const m = await measure(server, minimal);
     const p = await measure(server, payment);
     const qf = await measure(server, qfpay);
-    return { backend, minimal: m, payment: p, ratio: p.requestsPerSec / m.requestsPerSec, qfpay: qf, qfpayRatio: qf.requestsPerSec / m.requestsPerSec };
+    const ap = await measure(server, alphapay);
+    return {
+      backend,
+      minimal: m,
+      payment: p,
+      ratio: p.requestsPerSec / m.requestsPerSec,
+      qfpay: qf,
+      qfpayRatio: qf.requestsPerSec / m.requestsPerSec,
+      alphapay: ap,
+      alphapayRatio: ap.requestsPerSec / m.requestsPerSec,
+    };
   } catch (e) {
     const tail = server.output().split('\n').slice(-30).join('\n');
     throw new Error(`${(e as Error).message}\n--- server output (last lines) ---\n${tail}`);
   } finally {
     await server.stop();
   }
+}
+
+/** An AlphaPay ONLINE_QRCODE order signed as AlphaPay's SDKs sign it (fresh Request-Time and Nonce each time). */
+function alphapayRequest(merchantCode: string, privateKey: string, paymentRequestId: string): { headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({
+    scenarioCode: 'ONLINE_QRCODE',
+    paymentRequestId,
+    order: { orderAmount: { value: '898', currency: 'CAD' }, description: 'bench' },
+    paymentMethod: { paymentMethodType: 'Alipay' },
+  });
+  const time = new Date().toISOString();
+  const nonce = randomBytes(16).toString('hex');
+  const content = contentToSign({ method: 'POST', path: '/api/v2.0/payments/pay', merchantCode, time, nonce, body });
+  return {
+    headers: { 'content-type': 'application/json', 'merchant-code': merchantCode, 'request-time': time, nonce, signature: formatSignatureHeader(signContent(content, privateKey)) },
+    body,
+  };
 }
 
 // ---- report -----------------------------------------------------------------------------------
@@ -455,9 +499,11 @@ function printBackend(r: BackendResult): void {
   console.log(row('minimal', r.minimal));
   console.log(row('payment', r.payment));
   console.log(row('qfpay', r.qfpay));
+  console.log(row('alphapay', r.alphapay));
   console.log(`  payment/minimal: ${(r.ratio * 100).toFixed(1)}%  (${r.payment.total} payments, each committed before its response)`);
   console.log(`  qfpay/minimal:   ${(r.qfpayRatio * 100).toFixed(1)}%  (${r.qfpay.total} QR orders, each committed before its response)`);
-  for (const [name, x] of [['minimal', r.minimal], ['payment', r.payment], ['qfpay', r.qfpay]] as const) {
+  console.log(`  alphapay/minimal: ${(r.alphapayRatio * 100).toFixed(1)}%  (${r.alphapay.total} AlphaPay QR orders, each committed before its response)`);
+  for (const [name, x] of [['minimal', r.minimal], ['payment', r.payment], ['qfpay', r.qfpay], ['alphapay', r.alphapay]] as const) {
     if (!x.cpu) continue;
     const { server, serverMain, loader, database, other } = x.cpu;
     const perRequest = x.requestsPerSec > 0 ? ((serverMain * 1e6) / x.requestsPerSec).toFixed(0) : '-';
@@ -467,16 +513,16 @@ function printBackend(r: BackendResult): void {
     );
     if (other > 0.15) console.log(`  WARNING: other processes used ${other.toFixed(2)} cores during the ${name} run: its numbers are low`);
   }
-  for (const x of [r.minimal, r.payment, r.qfpay]) {
+  for (const x of [r.minimal, r.payment, r.qfpay, r.alphapay]) {
     if (invalid(x)) console.log(`  INVALID: ${x.route} had ${x.non2xx} non-2xx, ${x.errors} errors (${x.timeouts} timeouts), ${x.unexpected} unexpected bodies; first: ${x.sample}`);
   }
 }
 
 async function main(): Promise<number> {
   const started = Date.now();
-  // A run that hangs must still end. A normal run takes about 2 x (3 x (warm-up + duration) + 5) s;
+  // A run that hangs must still end. A normal run takes about 2 x (4 x (warm-up + duration) + 5) s;
   // the budget adds 20 s per backend for slow starts and teardowns.
-  const budgetMs = 2 * (3 * (DURATION + WARMUP) + 25) * 1000;
+  const budgetMs = 2 * (4 * (DURATION + WARMUP) + 25) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over its time budget (${budgetMs / 1000} s), stopping`);
     void runCleanups().finally(() => process.exit(1));
@@ -509,7 +555,7 @@ async function main(): Promise<number> {
     await runCleanups();
     clearTimeout(watchdog);
   }
-  if (results.some((r) => invalid(r.minimal) || invalid(r.payment) || invalid(r.qfpay))) ok = false;
+  if (results.some((r) => invalid(r.minimal) || invalid(r.payment) || invalid(r.qfpay) || invalid(r.alphapay))) ok = false;
   if (process.env.BENCH_JSON) {
     writeFileSync(process.env.BENCH_JSON, JSON.stringify({ date: new Date().toISOString(), connections: CONNECTIONS, duration: DURATION, results }, null, 2) + '\n');
   }
