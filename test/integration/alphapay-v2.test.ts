@@ -223,6 +223,21 @@ describeEachBackend('AlphaPay v2', (backend) => {
     expect(q.body.paymentRequestId).toBe(body.paymentRequestId);
   });
 
+  it('concurrent requests with one paymentRequestId make one order; with one refundRequestId, one refund', async () => {
+    const body = payBody();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => ap.pay(body)));
+    const codes = answers.map((r) => r.body.result.resultCode).sort();
+    expect(codes.filter((c) => c === 'SUCCESS')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'DUPLICATE_REQUEST_ID')).toHaveLength(7);
+    const paid = answers.find((r) => r.body.result.resultCode === 'SUCCESS')!;
+    await simPost(tp.baseUrl, '/wallet/scan', { code: paid.body.paymentInfo.paymentUrl, action: 'pay' });
+    const refunds = await Promise.all(
+      Array.from({ length: 6 }, () => ap.send('refund', { paymentId: paid.body.paymentId, refundRequestId: 'same-refund', refund: { refundAmount: { value: '10' } } })),
+    );
+    expect(refunds.filter((r) => r.body.result.resultCode === 'SUCCESS')).toHaveLength(1);
+    expect((await inquiry(paid.body.paymentId)).body.refundedAmount.value).toBe('10');
+  });
+
   it('transactions and settlements of the day; an AlphaPay payment shows in the UQPAY balance of the same merchant', async () => {
     const m = await tp.platform.merchants.create({ name: 'Ledger Shop' });
     const client = new AlphapayClient(tp.baseUrl, m.alphapay);
