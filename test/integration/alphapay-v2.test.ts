@@ -341,6 +341,14 @@ describeEachBackend('AlphaPay v2', (backend) => {
     });
   });
 
+  it('the published API description lists the AlphaPay endpoints with their request schemas', async () => {
+    const r = await fetch(`${tp.baseUrl}/openapi.json`);
+    expect(r.status).toBe(200);
+    const doc = await r.json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v2.0/payments/pay', '/api/v2.0/payments/refund', '/api/v2.0/payments/transactions']));
+    expect(JSON.stringify(doc.paths['/api/v2.0/payments/pay'])).toContain('scenarioCode');
+  });
+
   it('a merchant registers its own public key: requests signed with the new key pass, the old key fails', async () => {
     const m = await tp.platform.merchants.create({ name: 'Own Key' });
     const own = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { format: 'der', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } });
