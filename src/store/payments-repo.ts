@@ -177,9 +177,9 @@ function toRefund(r: Selectable<RefundTable>): Refund {
 }
 
 /**
- * Merchants' webhook URLs, read once per merchant: a merchant row is never
- * updated after it is created, so what was read stays true (in every
- * process sharing the database).
+ * Merchants' webhook URLs, read once per merchant: a merchant's webhook URL
+ * is never changed after it is created (only its AlphaPay public key can be),
+ * so what was read stays true (in every process sharing the database).
  */
 class WebhookUrls {
   private readonly known = new Map<string, string | null>();
