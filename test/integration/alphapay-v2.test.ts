@@ -274,12 +274,15 @@ describeEachBackend('AlphaPay v2', (backend) => {
       const other = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { format: 'der', type: 'pkcs8' }, publicKeyEncoding: { format: 'der', type: 'spki' } });
       const r1 = await ap.pay(payBody(), { signature: null });
       expectResult(r1, 'SIGNATURE_INVALID');
+      expect(r1.signed).toBe(false);
       expectResult(await ap.pay(payBody(), { privateKey: other.privateKey.toString('base64') }), 'SIGNATURE_INVALID');
       expectResult(await ap.pay(payBody(), { signature: 'garbage' }), 'SIGNATURE_INVALID');
       const unknown = await ap.pay(payBody(), { merchantCode: 'NOPE00' });
       expectResult(unknown, 'MERCHANT_NOT_FOUND');
       expect(unknown.signed).toBe(false);
-      expectResult(await ap.pay(payBody(), { time: new Date(Date.now() - 6 * 60_000).toISOString() }), 'REQUEST_TIME_INVALID');
+      const stale = await ap.pay(payBody(), { time: new Date(Date.now() - 6 * 60_000).toISOString() });
+      expectResult(stale, 'REQUEST_TIME_INVALID');
+      expect(stale.signed).toBe(true);
       expectResult(await ap.pay(payBody(), { time: new Date(Date.now() + 6 * 60_000).toISOString() }), 'REQUEST_TIME_INVALID');
       expectResult(await ap.pay(payBody(), { time: 'yesterday' }), 'REQUEST_TIME_INVALID');
       const nonce = randomUUID().replace(/-/g, '');
