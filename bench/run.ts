@@ -12,6 +12,7 @@
  *   peer     POST /v1/charges on stripe-stateful-mock (in memory, no durability)
  *   payment  POST /api/v2/payment_intents/create    (seed 000: card payment, committed)
  *   qfpay    POST /trade/v1/payment                  (QFPay MPM Alipay QR order, signed form, committed)
+ *   alphapay POST /api/v2.0/payments/pay            (AlphaPay ONLINE_QRCODE order, RSA-signed, answer signed, committed)
  *   issuing  POST /api/v1/simulation/issuing/authorization (an issued card's authorization, committed)
  *   closed   POST /api/v2/payment_intents/create    (a card payment with a card issued here: the closed loop)
  * each polypay route twice, for the merchant without and with webhooks. Every
@@ -47,6 +48,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentToSign, formatSignatureHeader, signContent } from '../src/dialects/alphapay/signature.ts';
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
 import { createPgDatabase, pgUnavailable } from '../test/support/postgres.ts';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
@@ -204,6 +206,8 @@ interface BenchMerchant {
   apiKey: string;
   appCode: string;
   clientKey: string;
+  alphapayCode: string;
+  alphapayKey: string;
 }
 
 function createMerchant(env: NodeJS.ProcessEnv, webhookUrl?: string): Promise<BenchMerchant> {
@@ -215,8 +219,16 @@ function createMerchant(env: NodeJS.ProcessEnv, webhookUrl?: string): Promise<Be
         const created = JSON.parse(stdout.trim().split('\n').pop()!) as {
           uqpay: { client_id: string; api_key: string };
           qfpay: { app_code: string; client_key: string };
+          alphapay: { merchant_code: string; merchant_private_key: string };
         };
-        resolve({ clientId: created.uqpay.client_id, apiKey: created.uqpay.api_key, appCode: created.qfpay.app_code, clientKey: created.qfpay.client_key });
+        resolve({
+          clientId: created.uqpay.client_id,
+          apiKey: created.uqpay.api_key,
+          appCode: created.qfpay.app_code,
+          clientKey: created.qfpay.client_key,
+          alphapayCode: created.alphapay.merchant_code,
+          alphapayKey: created.alphapay.merchant_private_key,
+        });
       } catch {
         reject(new Error(`merchant create printed no JSON:\n${stdout}\n${stderr}`));
       }
@@ -555,6 +567,23 @@ function qfpayRequest(appCode: string, clientKey: string, outTradeNo: string): {
   };
 }
 
+/** An AlphaPay ONLINE_QRCODE order signed as AlphaPay's SDKs sign it (fresh Request-Time and Nonce each time). */
+function alphapayRequest(merchantCode: string, privateKey: string, paymentRequestId: string): { headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({
+    scenarioCode: 'ONLINE_QRCODE',
+    paymentRequestId,
+    order: { orderAmount: { value: '898', currency: 'CAD' }, description: 'bench' },
+    paymentMethod: { paymentMethodType: 'Alipay' },
+  });
+  const time = new Date().toISOString();
+  const nonce = randomBytes(16).toString('hex');
+  const content = contentToSign({ method: 'POST', path: '/api/v2.0/payments/pay', merchantCode, time, nonce, body });
+  return {
+    headers: { 'content-type': 'application/json', 'merchant-code': merchantCode, 'request-time': time, nonce, signature: formatSignatureHeader(signContent(content, privateKey)) },
+    body,
+  };
+}
+
 // ---- one backend --------------------------------------------------------------------------------
 
 interface LoadResult {
@@ -620,6 +649,9 @@ async function backendLoads(server: Server, peer: Server, receiverUrl: string): 
     const qfpay = await probedLoad(server, 'qfpay', 'POST /trade/v1/payment (MPM)', '/trade/v1/payment',
       (id) => qfpayRequest(m.appCode, m.clientKey, `bench-${runId}-${tag}-qf-${id}`),
       (body) => body.includes('"respcd":"0000"') && body.includes('"qrcode":"'));
+    const alphapay = await probedLoad(server, 'alphapay', 'POST /api/v2.0/payments/pay (QR)', '/api/v2.0/payments/pay',
+      (id) => alphapayRequest(m.alphapayCode, m.alphapayKey, `bench-${runId}-${tag}-ap-${id}`),
+      (body) => body.includes('"resultCode":"SUCCESS"') && body.includes('"paymentQRImage":"data:image/png;base64,'));
     const card = await issuedCard(server.baseUrl, headers);
     const authorization = JSON.stringify({ card_id: card.cardId, transaction_amount: '0.01', transaction_currency: 'USD', merchant_name: 'bench', merchant_category_code: '5999' });
     const issuing = await probedLoad(server, 'issuing', 'POST /api/v1/simulation/issuing/authorization', '/api/v1/simulation/issuing/authorization',
@@ -633,7 +665,7 @@ async function backendLoads(server: Server, peer: Server, receiverUrl: string): 
     const closed = await probedLoad(server, 'closed', 'POST /api/v2/payment_intents/create (issued)', '/api/v2/payment_intents/create',
       (id) => ({ headers: { ...headers, 'x-idempotency-key': `bench-${runId}-${tag}-cl-${id}` }, body: closedBody(`bench-${runId}-${tag}-cl-${id}`) }),
       (body) => body.includes('"intent_status":"SUCCEEDED"'));
-    for (const l of [payment, qfpay, issuing, closed]) loads.push(webhookUrl ? { ...l, webhooksOf: server } : l);
+    for (const l of [payment, qfpay, alphapay, issuing, closed]) loads.push(webhookUrl ? { ...l, webhooksOf: server } : l);
   }
   return loads.filter((l) => !ROUTES || ROUTES.has(l.name));
 }
@@ -714,8 +746,8 @@ function printBackend(r: BackendResult): void {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  // A run that hangs must still end: 12 loads a round, each warm-up + run + up to 30 s of draining, per backend.
-  const budgetMs = 2 * (ROUNDS * 12 * (DURATION + WARMUP + 5) + 60) * 1000;
+  // A run that hangs must still end: 14 loads a round, each warm-up + run + up to 30 s of draining, per backend.
+  const budgetMs = 2 * (ROUNDS * 14 * (DURATION + WARMUP + 5) + 60) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over its time budget (${budgetMs / 1000} s), stopping`);
     void runCleanups().finally(() => process.exit(1));

@@ -14,6 +14,8 @@ import { PaymentsService } from './core/payments/service.ts';
 import type { CardNetwork } from './core/ports.ts';
 import { SecretBox } from './core/secret-box.ts';
 import type { Config } from './config.ts';
+import { AlphapayNotificationRenderer } from './dialects/alphapay/notifications.ts';
+import { alphapayPlugin } from './dialects/alphapay/plugin.ts';
 import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
 import { QfpayNotificationRenderer } from './dialects/qfpay/notifications.ts';
 import { qfpayPlugin } from './dialects/qfpay/plugin.ts';
@@ -40,6 +42,8 @@ import { simCardNetworkRecords } from './store/sim-card-network-repo.ts';
 import { openStore, type Store } from './store/store.ts';
 import { CARD_PAY_PATH, cardPayPages, cardPayToken } from './web/card-pay.ts';
 import { CARD_DISPLAY_PATH, cardSecureDisplayPages } from './web/card-secure-display.ts';
+import { nonceLedger } from './store/alphapay-nonces.ts';
+import { ALPHAPAY_CASHIER_PATH, alphapayCashierPages } from './web/alphapay-cashier.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
@@ -99,6 +103,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     now: () => clock.now(),
     newId: () => ids.next('M'),
     rsaKeyPair: generateRsaKeyPair,
+    vault,
   });
 
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
@@ -128,7 +133,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   });
 
   const http = Fastify({
-    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_PAY_PATH, CARD_DISPLAY_PATH]),
+    logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_PAY_PATH, CARD_DISPLAY_PATH, ALPHAPAY_CASHIER_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
@@ -146,6 +151,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
         return webhookSecrets.get(merchantId)!;
       }),
       qfpay: new QfpayNotificationRenderer((merchantId) => merchants.byId(merchantId)),
+      alphapay: new AlphapayNotificationRenderer((merchantId) => merchants.byId(merchantId), (m) => merchants.alphapayCredentialCode(m), () => systemClock.now()),
     },
     logger: http.log,
     live: config.mode === 'live',
@@ -169,12 +175,23 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants, issuing, simulation: sandbox });
   const cardPageUrl = (view: { intent: Parameters<typeof cardPayToken>[0] }) => `${baseUrl}${CARD_PAY_PATH}/${cardPayToken(view.intent)}`;
   await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids, cardPageUrl });
+  await http.register(alphapayPlugin, {
+    payments,
+    merchants,
+    references: referenceRepository(store),
+    fx: new SimFxRates(config.fxRates),
+    nonces: nonceLedger(store),
+    clock,
+    realClock: systemClock,
+    cashierUrl: (token) => `${baseUrl}${ALPHAPAY_CASHIER_PATH}/${token}`,
+  });
   await http.register(async (web) => {
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments, merchants, () => clock.now());
     await walletPayPages(web, payments, merchants, () => clock.now(), walletPageUrl);
     await cardPayPages(web, payments, qfpayCardPolicy);
     await cardSecureDisplayPages(web, issuing);
+    await alphapayCashierPages(web, { payments, merchants, now: () => clock.now(), walletPageUrl });
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 

@@ -22,12 +22,14 @@ const USAGE = `usage:
   polypay start [--port N] [--host H] [--data-dir DIR]
   polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--data-dir DIR] [--json]
   polypay merchant disable MERCHANT_ID [--data-dir DIR]
+  polypay merchant alphapay-key --merchant MERCHANT_ID --public-key-file FILE [--data-dir DIR]
   polypay --help
 
   start            serve the APIs and hosted pages (default 127.0.0.1:8080, data in ./data)
   merchant create  create a merchant (a sub-merchant with --parent) and print its credentials once;
                    --json prints them as one JSON object
   merchant disable disable a merchant and its sub-merchants: their tokens and app codes stop working
+  merchant alphapay-key  register the merchant's own RSA public key for AlphaPay requests
 
 The environment configures the rest: PORT, HOST, POLYPAY_DATA_DIR, DATABASE_URL
 (postgres://... instead of the embedded SQLite), POLYPAY_MODE, POLYPAY_BASE_URL,
@@ -173,7 +175,7 @@ async function merchantCreate(args: string[]): Promise<number> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, secrets: vault });
   try {
     const ids = new IdGenerator(await takeIdNode(store));
-    const merchants = new MerchantService(merchantRepository(store, vault), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair });
+    const merchants = new MerchantService(merchantRepository(store, vault), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair, vault });
     const input = { name: values.name, webhookUrl: values['webhook-url'] ?? null };
     // A sub-merchant is reached through its parent's credentials (UQPAY x-on-behalf-of, QFPay mchid) or with its own.
     const created = values.parent ? await merchants.createSubMerchant(values.parent, input) : await merchants.create(input);
@@ -211,11 +213,41 @@ async function merchantDisable(args: string[]): Promise<number> {
         throw new Error('disabling makes no merchant');
       },
       rsaKeyPair: generateRsaKeyPair,
+      vault,
     });
     const disabled = await merchants.disable(id);
     const subs = disabled.filter((d) => d !== id);
     if (disabled.length === 0) process.stdout.write(`merchant ${id} was already disabled\n`);
     else process.stdout.write(`merchant ${id} disabled${subs.length ? `, with its sub-merchants ${subs.join(', ')}` : ''}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+// ---- AlphaPay: register a merchant's own RSA public key -------------------
+
+async function merchantAlphapayKey(args: string[]): Promise<number> {
+  const { values } = strictly(() =>
+    parseArgs({ args, options: { merchant: { type: 'string' }, 'public-key-file': { type: 'string' }, 'data-dir': { type: 'string' }, help: HELP_OPTION } }),
+  );
+  if (values.help) return help();
+  if (!values.merchant || !values['public-key-file']) throw new UsageError('--merchant and --public-key-file are required');
+  const key = readFileSync(values['public-key-file'], 'utf8');
+  const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+  const vault = new SecretBox(config.encryptionKey);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, secrets: vault });
+  try {
+    const merchants = new MerchantService(merchantRepository(store, vault), {
+      now: Date.now,
+      newId: () => {
+        throw new Error('registering a key makes no merchant');
+      },
+      rsaKeyPair: generateRsaKeyPair,
+      vault,
+    });
+    await merchants.registerAlphapayPublicKey(values.merchant, key);
+    process.stdout.write(`merchant ${values.merchant}: AlphaPay requests are now verified with the key in ${values['public-key-file']}\n`);
     return 0;
   } finally {
     await store.close();
@@ -228,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'start') return await start(argv.slice(1));
     if (command === 'merchant' && sub === 'create') return await merchantCreate(rest);
+    if (command === 'merchant' && sub === 'alphapay-key') return await merchantAlphapayKey(rest);
     if (command === 'merchant' && sub === 'disable') return await merchantDisable(rest);
     if (command === '--help' || command === '-h' || command === 'help') return help();
     if (command === 'merchant' && (sub === '--help' || sub === '-h')) return help();

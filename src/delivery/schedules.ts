@@ -9,3 +9,14 @@ export function exponentialDelays(firstMs: number, retries: number, capMs: numbe
  * schedule as unconfirmed: adjust it here if the provider documents another.
  */
 export const UQPAY_RETRY_DELAYS_MS: readonly number[] = Object.freeze(exponentialDelays(16_000, 5, 900_000));
+
+/**
+ * AlphaPay payment notifications: sent at once, two more quick tries 15 s
+ * apart, then every 30 minutes until 24 hours after the first send.
+ * (Refund notifications are sent once: their renderer sends no retry.)
+ */
+export const ALPHAPAY_RETRY_DELAYS_MS: readonly number[] = Object.freeze([
+  15_000,
+  15_000,
+  ...Array.from({ length: Math.floor((24 * 3_600_000 - 30_000) / 1_800_000) }, () => 1_800_000),
+]);

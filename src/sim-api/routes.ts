@@ -136,6 +136,23 @@ export async function simRoutes(app: FastifyInstance, deps: SimDeps): Promise<vo
     },
   );
 
+  /** Registers a merchant's own RSA public key (PEM or base64 DER) for AlphaPay requests, in place of the generated pair's. */
+  app.post<{ Params: { merchantId: string }; Body: { public_key: string } }>(
+    '/merchants/:merchantId/alphapay-key',
+    { schema: { body: { type: 'object', required: ['public_key'], properties: { public_key: { type: 'string', minLength: 1, maxLength: 8192 } } } } },
+    async (req, reply) => {
+      if (!(await deps.merchants.byId(req.params.merchantId))) {
+        return reply.code(404).send(simError('not_found', `merchant ${req.params.merchantId} not found`));
+      }
+      try {
+        const key = await deps.merchants.registerAlphapayPublicKey(req.params.merchantId, req.body.public_key);
+        return { merchant_id: req.params.merchantId, alphapay_public_key: key };
+      } catch (e) {
+        return reply.code(400).send(simError('invalid_request', (e as Error).message));
+      }
+    },
+  );
+
   /** Parses a JSON body and answers without storage: the baseline route for benchmarks. */
   app.post('/echo', async (req) => ({ received: true, fields: Object.keys((req.body as object) ?? {}).length, body: req.body }));
 }

@@ -17,6 +17,7 @@ export function merchantRepository(store: Store, secrets: SecretBox): MerchantRe
       merchantPublicKey: r.alphapay_merchant_public_key,
       platformPrivateKey: secrets.open(r.alphapay_platform_private_key),
       platformPublicKey: r.alphapay_platform_public_key,
+      credentialCodeSealed: r.alphapay_credential_code ?? null,
     },
     qfpay: { appCode: r.qfpay_app_code, clientKey: secrets.open(r.qfpay_client_key) },
     createdAt: Number(r.created_at),
@@ -40,6 +41,7 @@ export function merchantRepository(store: Store, secrets: SecretBox): MerchantRe
             alphapay_merchant_public_key: m.alphapay.merchantPublicKey,
             alphapay_platform_private_key: secrets.seal(m.alphapay.platformPrivateKey),
             alphapay_platform_public_key: m.alphapay.platformPublicKey,
+            alphapay_credential_code: m.alphapay.credentialCodeSealed,
             qfpay_app_code: m.qfpay.appCode,
             qfpay_client_key: secrets.seal(m.qfpay.clientKey),
             created_at: m.createdAt,
@@ -69,6 +71,14 @@ export function merchantRepository(store: Store, secrets: SecretBox): MerchantRe
         if (newly.length > 0) await db.updateTable('merchants').set({ disabled_at: at }).where('id', 'in', newly).execute();
         return newly;
       });
+    },
+    async byAlphapayMerchantCode(code) {
+      const r = await store.read.selectFrom('merchants').selectAll().where('alphapay_merchant_code', '=', code).executeTakeFirst();
+      return r ? toMerchant(r) : null;
+    },
+    async setAlphapayMerchantPublicKey(id, spkiBase64) {
+      const r = await store.unit((db) => db.updateTable('merchants').set({ alphapay_merchant_public_key: spkiBase64 }).where('id', '=', id).executeTakeFirst());
+      return Number(r.numUpdatedRows) > 0;
     },
     async count() {
       const r = await store.read.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

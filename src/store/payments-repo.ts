@@ -156,6 +156,7 @@ function refundRow(f: Refund): RefundTable {
     shopper_amount: f.shopperAmount ?? null,
     created_at: f.createdAt,
     updated_at: f.updatedAt,
+    notify_url: f.notifyUrl ?? null,
   };
 }
 
@@ -174,13 +175,14 @@ function toRefund(r: Selectable<RefundTable>): Refund {
     shopperAmount: r.shopper_amount === null ? null : Number(r.shopper_amount),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    ...(r.notify_url ? { notifyUrl: r.notify_url } : {}),
   };
 }
 
 /**
- * Merchants' webhook URLs, read once per merchant: a merchant row is never
- * updated after it is created, so what was read stays true (in every
- * process sharing the database).
+ * Merchants' webhook URLs, read once per merchant: a merchant's webhook URL
+ * is never changed after it is created (only its AlphaPay public key can be),
+ * so what was read stays true (in every process sharing the database).
  */
 class WebhookUrls {
   private readonly known = new Map<string, string | null>();

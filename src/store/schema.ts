@@ -18,6 +18,8 @@ export interface MerchantTable {
   alphapay_merchant_public_key: string;
   alphapay_platform_private_key: string;
   alphapay_platform_public_key: string;
+  /** AlphaPay v1 credential code, sealed (null for merchants made before v1 was served). */
+  alphapay_credential_code: string | null;
   qfpay_app_code: string;
   qfpay_client_key: string;
   created_at: number;
@@ -92,6 +94,7 @@ export interface RefundTable {
   shopper_amount: number | null;
   created_at: number;
   updated_at: number;
+  notify_url: string | null;
 }
 
 export interface LedgerEntryTable {
@@ -308,4 +311,12 @@ export interface Database {
   issuing_balances: IssuingBalanceTable;
   issuing_transfers: IssuingTransferTable;
   issuing_display_tokens: IssuingDisplayTokenTable;
+  alphapay_nonces: AlphapayNonceTable;
+}
+
+/** A nonce an AlphaPay request was signed with, kept while a request bearing it could still be fresh. */
+export interface AlphapayNonceTable {
+  merchant_id: string;
+  nonce: string;
+  expires_at: number;
 }

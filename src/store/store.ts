@@ -11,6 +11,7 @@ import * as m008 from './migrations/008_delivery_lease_owner.ts';
 import * as m009 from './migrations/009_sim_card_authorizations.ts';
 import * as m010 from './migrations/010_merchant_secrets_sealed.ts';
 import * as m011 from './migrations/011_refund_shopper_amount.ts';
+import * as m012 from './migrations/012_alphapay.ts';
 import * as m013 from './migrations/013_issuing.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName, con
   '009_sim_card_authorizations': m009,
   '010_merchant_secrets_sealed': m010,
   '011_refund_shopper_amount': m011,
+  '012_alphapay': m012,
   '013_issuing': m013,
 };
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AlphapayClient } from '../support/alphapay.ts';
 import { describeEachBackend, startPlatform, type TestPlatform } from '../support/platform.ts';
 
 const run = promisify(execFile);
@@ -26,7 +27,7 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
     const created = JSON.parse(lines[0]!);
     expect(Object.keys(created).sort()).toEqual(['alphapay', 'merchant_id', 'qfpay', 'uqpay']);
     expect(Object.keys(created.uqpay).sort()).toEqual(['api_key', 'client_id', 'webhook_secret']);
-    expect(Object.keys(created.alphapay).sort()).toEqual(['merchant_code', 'merchant_private_key', 'platform_public_key']);
+    expect(Object.keys(created.alphapay).sort()).toEqual(['credential_code', 'merchant_code', 'merchant_private_key', 'platform_public_key']);
     expect(Object.keys(created.qfpay).sort()).toEqual(['app_code', 'client_key']);
     // Keys are base64 DER: PKCS8 private, SubjectPublicKeyInfo public.
     const { createPrivateKey, createPublicKey } = await import('node:crypto');
@@ -40,7 +41,33 @@ describeEachBackend('polypay merchant create, while the server runs', (backend) 
     expect(token.status).toBe(200);
     const merchant = await tp.platform.merchants.byId(created.merchant_id);
     expect(merchant?.webhookUrl).toBe('http://127.0.0.1:9/hooks');
+    // The AlphaPay keys sign a request the server verifies, and its answer verifies with the platform key.
+    const inquiry = await new AlphapayClient(tp.baseUrl, created.alphapay).send('inquiryPayment', { paymentId: 'PI0' });
+    expect(inquiry.body.result.resultCode, inquiry.text).toBe('ORDER_NOT_EXIST');
+    expect(inquiry.signed).toBe(true);
   }, CLI_TIMEOUT_MS);
+
+  it('registers a merchant\'s own AlphaPay public key from a file (alphapay-key)', async () => {
+    const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };
+    const created = JSON.parse((await run(process.execPath, [bin, 'merchant', 'create', '--name', 'Own Key Shop', '--json'], { env })).stdout);
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const own = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { format: 'der', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'polypay-key-'));
+    try {
+      const file = path.join(dir, 'public.pem');
+      writeFileSync(file, own.publicKey);
+      await run(process.execPath, [bin, 'merchant', 'alphapay-key', '--merchant', created.merchant_id, '--public-key-file', file], { env });
+      const client = new AlphapayClient(tp.baseUrl, { ...created.alphapay, merchant_private_key: own.privateKey.toString('base64') });
+      expect((await client.send('inquiryPayment', { paymentId: 'PI0' })).body.result.resultCode).toBe('ORDER_NOT_EXIST');
+      expect((await new AlphapayClient(tp.baseUrl, created.alphapay).send('inquiryPayment', { paymentId: 'PI0' })).body.result.resultCode).toBe('SIGNATURE_INVALID');
+      writeFileSync(file, 'not a key');
+      await expect(run(process.execPath, [bin, 'merchant', 'alphapay-key', '--merchant', created.merchant_id, '--public-key-file', file], { env })).rejects.toMatchObject({ code: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('creates a sub-merchant under --parent, usable through the parent (x-on-behalf-of)', async () => {
     const env = { ...process.env, POLYPAY_DATA_DIR: tp.dataDir, ...(tp.databaseUrl ? { DATABASE_URL: tp.databaseUrl } : {}) };

@@ -1,5 +1,6 @@
 /** Merchants and the credentials each dialect authenticates them with. */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SecretBox } from '../secret-box.ts';
 
 export interface Merchant {
   id: string;
@@ -7,7 +8,14 @@ export interface Merchant {
   parentId: string | null;
   webhookUrl: string | null;
   uqpay: { clientId: string; apiKeyHash: string; webhookSecret: string };
-  alphapay: { merchantCode: string; merchantPublicKey: string; platformPrivateKey: string; platformPublicKey: string };
+  alphapay: {
+    merchantCode: string;
+    merchantPublicKey: string;
+    platformPrivateKey: string;
+    platformPublicKey: string;
+    /** The v1 credential code, sealed with the platform's secret box; null for merchants made before v1 was served. */
+    credentialCodeSealed: string | null;
+  };
   qfpay: { appCode: string; clientKey: string };
   createdAt: number;
   /** When it was disabled; a disabled merchant's tokens, app code and sub-merchants no longer work. */
@@ -18,7 +26,7 @@ export interface Merchant {
 export interface IssuedCredentials {
   merchant_id: string;
   uqpay: { client_id: string; api_key: string; webhook_secret: string };
-  alphapay: { merchant_code: string; merchant_private_key: string; platform_public_key: string };
+  alphapay: { merchant_code: string; merchant_private_key: string; platform_public_key: string; credential_code: string };
   qfpay: { app_code: string; client_key: string };
 }
 
@@ -29,6 +37,9 @@ export interface MerchantRepository {
   byQfpayAppCode(appCode: string): Promise<Merchant | null>;
   /** Disables the merchant and its sub-merchants in one unit: the ids it disabled now (not those already disabled), or null when there is no such merchant. */
   disable(id: string, at: number): Promise<string[] | null>;
+  byAlphapayMerchantCode(code: string): Promise<Merchant | null>;
+  /** Replaces the RSA public key AlphaPay requests of the merchant are verified with. */
+  setAlphapayMerchantPublicKey(id: string, spkiBase64: string): Promise<boolean>;
   count(): Promise<number>;
 }
 
@@ -69,7 +80,7 @@ export class MerchantService {
 
   constructor(
     private readonly repo: MerchantRepository,
-    private readonly deps: { now: () => number; newId: () => string; rsaKeyPair: () => KeyPair },
+    private readonly deps: { now: () => number; newId: () => string; rsaKeyPair: () => KeyPair; vault: SecretBox },
   ) {}
 
   async create(input: { name: string; webhookUrl?: string | null; parentId?: string | null }): Promise<IssuedCredentials> {
@@ -79,6 +90,7 @@ export class MerchantService {
     const apiKey = token(40);
     const merchantKeys = this.deps.rsaKeyPair();
     const platformKeys = this.deps.rsaKeyPair();
+    const credentialCode = token(32);
     const merchant: Merchant = {
       id: this.deps.newId(),
       name,
@@ -90,6 +102,7 @@ export class MerchantService {
         merchantPublicKey: merchantKeys.publicKeySpkiBase64,
         platformPrivateKey: platformKeys.privateKeyPkcs8Base64,
         platformPublicKey: platformKeys.publicKeySpkiBase64,
+        credentialCodeSealed: this.deps.vault.seal(credentialCode),
       },
       qfpay: { appCode: token(32, '0123456789ABCDEF'), clientKey: token(32, '0123456789ABCDEF') },
       createdAt: this.deps.now(),
@@ -103,6 +116,7 @@ export class MerchantService {
         merchant_code: merchant.alphapay.merchantCode,
         merchant_private_key: merchantKeys.privateKeyPkcs8Base64,
         platform_public_key: platformKeys.publicKeySpkiBase64,
+        credential_code: credentialCode,
       },
       qfpay: { app_code: merchant.qfpay.appCode, client_key: merchant.qfpay.clientKey },
     };
@@ -165,4 +179,48 @@ export class MerchantService {
     this.active.set(id, { active, until: now + ACTIVE_CHECK_TTL_MS });
     return active;
   }
+
+  /** The merchant an AlphaPay Merchant-Code header (v2) or partner_code (v1) names. */
+  byAlphapayMerchantCode(code: string) {
+    return this.repo.byAlphapayMerchantCode(code);
+  }
+
+  /** The AlphaPay v1 credential code of a merchant, or null when it has none. */
+  alphapayCredentialCode(merchant: Merchant): string | null {
+    return merchant.alphapay.credentialCodeSealed === null ? null : this.deps.vault.open(merchant.alphapay.credentialCodeSealed);
+  }
+
+  /**
+   * Registers the merchant's own RSA public key for AlphaPay requests (in
+   * place of the generated pair's): PEM or base64 DER (SPKI or PKCS#1), RSA
+   * of 2048 bits or more. Returns the key as stored (base64 SPKI).
+   */
+  async registerAlphapayPublicKey(merchantId: string, key: string): Promise<string> {
+    const spki = normalizeRsaPublicKey(key);
+    if (!(await this.repo.setAlphapayMerchantPublicKey(merchantId, spki))) throw new Error(`merchant ${merchantId} not found`);
+    return spki;
+  }
+}
+
+/** An RSA public key (PEM, or base64 DER as SPKI or PKCS#1) as base64 SPKI; throws with the reason when it is not one. */
+export function normalizeRsaPublicKey(text: string): string {
+  const trimmed = text.trim();
+  let key;
+  try {
+    if (trimmed.startsWith('-----BEGIN')) key = createPublicKey(trimmed);
+    else {
+      const der = Buffer.from(trimmed.replace(/\s+/g, ''), 'base64');
+      try {
+        key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+      } catch {
+        key = createPublicKey({ key: der, format: 'der', type: 'pkcs1' });
+      }
+    }
+  } catch {
+    throw new Error('the public key is not a PEM or base64 DER RSA public key');
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new Error('the public key must be an RSA key');
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 2048) throw new Error(`the RSA key must have at least 2048 bits (it has ${bits})`);
+  return key.export({ format: 'der', type: 'spki' }).toString('base64');
 }

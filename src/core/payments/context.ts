@@ -168,7 +168,7 @@ export class PaymentsContext {
         sourceId,
         payload: e.subject === 'attempt' ? attemptPayload : payload,
         createdAt: now,
-        notify: { dialect: intent.origin, url: intent.notifyUrl },
+        notify: { dialect: intent.origin, url: refund?.notifyUrl ?? intent.notifyUrl },
       };
     });
   }

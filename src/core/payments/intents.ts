@@ -240,7 +240,10 @@ export class Intents {
       walletToken: null,
       // What the wallet will charge the shopper is priced now, before anything
       // is stored: a charge the FX table cannot price is refused up front.
-      wallet: secrets.type === 'wallet' ? shopperCharge(secrets.kind, { amount: intent.amount, currency: intent.currency }, this.ctx.deps.fx) : null,
+      wallet:
+        secrets.type === 'wallet' && method.type === 'wallet'
+          ? { ...shopperCharge(secrets.kind, { amount: intent.amount, currency: intent.currency }, this.ctx.deps.fx), ...(method.wallet.refusal ? { refusal: method.wallet.refusal } : {}) }
+          : null,
       cancellationReason: null,
       completeTime: null,
       createdAt: now,

@@ -30,6 +30,8 @@ export interface WalletInput {
   paymentCode?: string;
   /** Pre-authorization: the wallet freezes the amount; it is captured (in full or part) or released later. */
   authorizeOnly?: boolean;
+  /** The order breaks a provider rule (an amount its settlement cannot take): it is made, and paying it fails with this code. */
+  refusal?: string;
 }
 
 export type PaymentMethodInput = { type: 'card'; card: CardInput } | { type: 'wallet'; wallet: WalletInput };

@@ -17,6 +17,8 @@ export interface RefundInput {
   amount: number;
   reason: string;
   metadata?: Record<string, unknown> | null;
+  /** Where the refund's notifications go (default: its intent's notify URL). */
+  notifyUrl?: string | null;
 }
 
 export class Refunds {
@@ -45,6 +47,7 @@ export class Refunds {
         failureCode: null,
         createdAt: now,
         updatedAt: now,
+        ...(input.notifyUrl ? { notifyUrl: input.notifyUrl } : {}),
       };
       const t = machine.requestRefund(intent, attempt, refund, now);
       await tx.insertRefund(t.refund);

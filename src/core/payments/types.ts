@@ -87,6 +87,8 @@ export interface WalletCharge {
   expiresAt?: number;
   /** A payment-code charge still open: why (the payer is entering a password, or the wallet is processing). */
   pendingReason?: PendingReason;
+  /** A provider rule the order breaks, found when it was made: the order exists, and paying it fails with this code. */
+  refusal?: string;
 }
 
 export interface ThreeDSAuthentication {
@@ -182,6 +184,8 @@ export interface Refund {
   shopperAmount?: number | null;
   createdAt: number;
   updatedAt: number;
+  /** Where this refund's notifications go instead of its intent's notify URL (AlphaPay refund.notifyUrl). */
+  notifyUrl?: string;
 }
 
 /** Core event types; each dialect maps them to its own wire names. */

@@ -10,6 +10,9 @@ import type { IntentView, PaymentsContext, Settle, Units } from './context.ts';
 import * as machine from './machine.ts';
 import type { PaymentAttempt, PaymentIntent } from './types.ts';
 
+/** A wallet's answer to a charge, or the platform's own refusal of an order the provider will not take. */
+type ChargeAnswer = PaymentCodeResult | { outcome: 'declined'; failureCode: string };
+
 export class WalletFlow {
   constructor(private readonly ctx: PaymentsContext) {}
 
@@ -22,7 +25,10 @@ export class WalletFlow {
     const shopperAmount = { amount: charge.shopperAmount, currency: charge.shopperCurrency };
     if (flow === 'payment_code') {
       const request = { reference: attempt.id, merchantId: intent.merchantId, wallet: kind, code: paymentCode!, amount, shopperAmount };
-      const result = await this.ctx.deps.wallets.chargePaymentCode(request);
+      // An order the provider will not take is never charged.
+      const result: ChargeAnswer = charge.refusal
+        ? { outcome: 'declined', failureCode: charge.refusal }
+        : await this.ctx.deps.wallets.chargePaymentCode(request);
       return this.applyWalletCharge(this.ctx.ownCopies(units, intent, attempt), result, charge);
     }
     const order = await this.ctx.deps.wallets.createOrder({
@@ -62,7 +68,9 @@ export class WalletFlow {
         throw DomainError.invalidState('the QR code has expired', 'qr_code_expired');
       }
       const t =
-        action === 'pay'
+        action === 'pay' && attempt.wallet?.refusal
+          ? machine.declined(intent, attempt, attempt.wallet.refusal, null, now)
+          : action === 'pay'
           ? machine.walletPaid(intent, attempt, { ...attempt.wallet!, walletTransactionId: uuid().replace(/-/g, '') }, now)
           : machine.declined(intent, attempt, 'payment_declined_by_payer', null, now);
       await this.ctx.save(tx, t, null, now);
@@ -113,7 +121,7 @@ export class WalletFlow {
     }
   }
 
-  private async applyWalletCharge(settle: Settle, result: PaymentCodeResult, charge: machine.WalletChargeInput): Promise<IntentView> {
+  private async applyWalletCharge(settle: Settle, result: ChargeAnswer, charge: machine.WalletChargeInput): Promise<IntentView> {
     const now = this.ctx.now;
     return settle(async (tx, current, stored) => {
       let t: machine.IntentTransition;
