@@ -15,11 +15,14 @@ import { SecretBox } from './core/secret-box.ts';
 import type { Config } from './config.ts';
 import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
 import { QfpayNotificationRenderer } from './dialects/qfpay/notifications.ts';
+import { qfpayFault } from './dialects/qfpay/errors.ts';
 import { qfpayPlugin } from './dialects/qfpay/plugin.ts';
 import { UqpayAuth } from './dialects/uqpay/auth.ts';
+import { uqpayFault } from './dialects/uqpay/errors.ts';
 import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
 import { DeliveryRelay } from './delivery/relay.ts';
+import { FaultFormats } from './http/faults.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
@@ -32,6 +35,7 @@ import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
 import { openStore, type Store } from './store/store.ts';
+import { HOSTED_PAGE_PATHS, hostedPageFault } from './web/error-page.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
@@ -90,10 +94,16 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
   });
 
+  // Every fault is answered in the format of the API whose prefix the URL has; each API registers its own.
+  const faults = new FaultFormats();
+  faults.register(['/api'], uqpayFault);
+  faults.register(['/trade', '/download'], qfpayFault);
+  faults.register(HOSTED_PAGE_PATHS, hostedPageFault);
   const http = Fastify({
     logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
+    frameworkErrors: faults.frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
   });
   const webhookSecrets = new Map<string, string | null>();
@@ -120,6 +130,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
       info: { title: 'polypay', version: '0.1.0', description: 'UQPAY-compatible acquiring API (mounted at /api), QFPay-compatible trade API (/trade/v1, /download/v1) and the sandbox API (/sim/v1)' },
     },
   });
+  faults.install(http);
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
