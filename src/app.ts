@@ -23,6 +23,7 @@ import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
 import { DeliveryRelay } from './delivery/relay.ts';
 import { FaultFormats } from './http/faults.ts';
+import { healthRoutes } from './http/health.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
 import { loggerOptions } from './http/logging.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
@@ -30,6 +31,7 @@ import { SimFxRates } from './network/sim/fx-rates.ts';
 import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
 import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
+import { isStoreUnavailable } from './store/faults.ts';
 import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
@@ -103,6 +105,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000, // a request must arrive whole within 30 s
     frameworkErrors: faults.frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
   });
@@ -131,7 +134,7 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     },
   });
   faults.install(http);
-  http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  healthRoutes(http, store);
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });
   await http.register(qfpayPlugin, { payments, merchants, references: referenceRepository(store), clock, ids });
@@ -157,7 +160,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
   const guard = (name: string, fn: () => Promise<unknown>) => () => {
     if (running.has(name)) return;
     const job = fn()
-      .catch((err) => http.log.error({ err }, `${name} failed`))
+      // The database away is no bug: one line each time, and the job runs again on its next tick.
+      .catch((err) => (isStoreUnavailable(err) ? http.log.warn(`${name} skipped: the database is unavailable`) : http.log.error({ err }, `${name} failed`)))
       .finally(() => running.delete(name));
     running.set(name, job);
   };

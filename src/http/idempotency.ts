@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.ts';
 import type { CommandHooks, IdempotencyKey, KeyClaim } from '../core/payments/command.ts';
 import type { PaymentsTx } from '../core/payments/repository.ts';
 import type { Db, Store } from '../store/store.ts';
-import { claimKey, completeKey, releaseKey } from '../store/request-guards.ts';
+import { claimKey, completeKey } from '../store/request-guards.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
@@ -103,15 +103,19 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
   }
 
   /**
-   * The command failed. An error worth retrying (5xx) frees the key; any
-   * other is stored as the key's response. Returns the key's claim when the
-   * key turns out to belong to another request.
+   * The command failed. After an error worth retrying (5xx: the database
+   * away, a bug) nothing is stored: a key never claimed stays free, and a
+   * key claimed with the command's first unit stays processing on behalf of
+   * what that unit recorded. Freeing it would let a retry start a second
+   * payment while the first (its authorization perhaps approved, its result
+   * not recorded) is settled by recovery; so a retry is told the request is
+   * processing until then, and gets the settled object after (see
+   * recoverAbandoned). Any other error is stored as the key's response.
+   * Returns the key's claim when the key turns out to belong to another
+   * request.
    */
   async failed(status: number, body: string): Promise<KeyTakenClaim | null> {
-    if (status >= 500) {
-      if (this.claimed) await this.store.unit((db) => releaseKey(db, this.key));
-      return null;
-    }
+    if (status >= 500) return null;
     return this.storeResponse(status, body);
   }
 

@@ -29,6 +29,9 @@ const NET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPI
 /** What the pg client says, without a code, when its connection dies or a pool slot does not come free in time. */
 const PG_CLIENT_MESSAGES = /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Query read timeout|Connection timeout|Client was closed and is not queryable|terminating connection/i;
 
+/** A database that refuses connections for now (ALTER DATABASE ... ALLOW_CONNECTIONS false, as during maintenance): 55000 at connect. */
+const PG_NOT_ACCEPTING = /is not currently accepting connections/;
+
 /**
  * SQLite result codes of a database that cannot be written or read now:
  * locked by another connection past the busy timeout, or an I/O, disk-full
@@ -43,7 +46,7 @@ export function isStoreUnavailable(error: unknown, depth = 0): boolean {
   const e = error as { code?: unknown; message?: unknown; cause?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   if (PG_UNAVAILABLE.test(code) || NET_UNAVAILABLE.has(code) || SQLITE_UNAVAILABLE.test(code)) return true;
-  if (typeof e.message === 'string' && code === '' && PG_CLIENT_MESSAGES.test(e.message)) return true;
+  if (typeof e.message === 'string' && ((code === '' && PG_CLIENT_MESSAGES.test(e.message)) || (code === '55000' && PG_NOT_ACCEPTING.test(e.message)))) return true;
   // Aggregate connect errors (several addresses tried) and wrapped causes.
   const errors = (error as { errors?: unknown }).errors;
   if (Array.isArray(errors) && errors.some((x) => isStoreUnavailable(x, depth + 1))) return true;

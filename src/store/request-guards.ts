@@ -65,15 +65,6 @@ const storeResponse = prepared('idempotency complete', (db, p) =>
     .where('state', '=', 'processing'),
 );
 
-const deleteClaim = prepared('idempotency release', (db, p) =>
-  db
-    .deleteFrom('idempotency_keys')
-    .where('merchant_id', '=', p('merchant_id'))
-    .where('scope', '=', p('scope'))
-    .where('key', '=', p('key'))
-    .where('state', '=', 'processing'),
-);
-
 const keyColumns = (k: IdempotencyKey) => ({ merchant_id: k.merchantId, scope: k.scope, key: k.key, request_hash: k.requestHash });
 
 /**
@@ -103,11 +94,6 @@ export async function claimKey(db: Db, k: IdempotencyKey, now: number, subjectId
  */
 export async function completeKey(db: Db, k: IdempotencyKey, status: number, body: string): Promise<boolean> {
   return (await storeResponse.run(db, { ...keyColumns(k), status, body })) > 0;
-}
-
-/** Frees a key still being processed (its request failed in a way worth retrying). */
-export async function releaseKey(db: Db, k: IdempotencyKey): Promise<void> {
-  await deleteClaim.run(db, keyColumns(k));
 }
 
 const insertReference = prepared<{ reference: string }>('reference reserve', (db, p) =>
