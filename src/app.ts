@@ -23,8 +23,10 @@ import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
 import { DeliveryRelay } from './delivery/relay.ts';
 import { FaultFormats } from './http/faults.ts';
-import { healthRoutes } from './http/health.ts';
+import { HEALTH_PATHS, healthRoutes } from './http/health.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
+import { shedLoad } from './http/load-shedding.ts';
+import { limitMerchantRates } from './http/rate-limits.ts';
 import { loggerOptions } from './http/logging.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
 import { SimFxRates } from './network/sim/fx-rates.ts';
@@ -134,6 +136,8 @@ export async function buildPlatform(config: Config, opts: BuildOptions = {}): Pr
     },
   });
   faults.install(http);
+  shedLoad(http, { maxInFlight: config.maxInFlight, exempt: HEALTH_PATHS });
+  await limitMerchantRates(http, config.rateLimits, (req) => req.merchantId || req.qf?.merchant.id);
   healthRoutes(http, store);
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants });

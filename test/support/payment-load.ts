@@ -40,15 +40,15 @@ export async function sendPayment(client: UqpayClient, p: LoadPayment): Promise<
 }
 
 /**
- * `workers` clients paying one after another until `stop()` says so; after
+ * `workers` clients paying one after another until `stop(sent)` says so; after
  * an answer that says to come back later, a client pauses `backoffMs` (a
  * real one would wait Retry-After; tests keep it short).
  */
-export async function payUntil(client: UqpayClient, workers: number, stop: () => boolean, backoffMs = 100): Promise<LoadPayment[]> {
+export async function payUntil(client: UqpayClient, workers: number, stop: (sent: readonly LoadPayment[]) => boolean, backoffMs = 100): Promise<LoadPayment[]> {
   const payments: LoadPayment[] = [];
   await Promise.all(
     Array.from({ length: workers }, async () => {
-      while (!stop()) {
+      while (!stop(payments)) {
         const p = newPayment();
         payments.push(p);
         const started = performance.now();
