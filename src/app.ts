@@ -16,16 +16,24 @@ import { SecretBox } from './core/secret-box.ts';
 import type { Config } from './config.ts';
 import { AlphapayNotificationRenderer } from './dialects/alphapay/notifications.ts';
 import { alphapayPlugin } from './dialects/alphapay/plugin.ts';
+import { alphapayFault } from './dialects/alphapay/results.ts';
+import { alphapayV1Fault } from './dialects/alphapay/v1/plugin.ts';
 import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
 import { QfpayNotificationRenderer } from './dialects/qfpay/notifications.ts';
+import { qfpayFault } from './dialects/qfpay/errors.ts';
 import { qfpayPlugin } from './dialects/qfpay/plugin.ts';
 import { qfpayCardPolicy } from './dialects/qfpay/wire.ts';
 import { UqpayAuth } from './dialects/uqpay/auth.ts';
+import { uqpayFault } from './dialects/uqpay/errors.ts';
 import { uqpayPlugin } from './dialects/uqpay/plugin.ts';
 import { UqpayWebhookRenderer } from './dialects/uqpay/webhooks.ts';
 import { DeliveryRelay } from './delivery/relay.ts';
+import { FaultFormats } from './http/faults.ts';
+import { HEALTH_PATHS, healthRoutes } from './http/health.ts';
 import { IdempotencyKeys } from './http/idempotency.ts';
 import { refuseUnsafeInput } from './http/input-guard.ts';
+import { shedLoad } from './http/load-shedding.ts';
+import { limitMerchantRates } from './http/rate-limits.ts';
 import { loggerOptions } from './http/logging.ts';
 import { PlatformMetrics } from './http/metrics.ts';
 import { SimCardNetwork } from './network/sim/card-network.ts';
@@ -34,6 +42,7 @@ import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
 import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
 import { issuingStore } from './store/issuing-repo.ts';
+import { isStoreUnavailable } from './store/faults.ts';
 import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
@@ -44,6 +53,7 @@ import { CARD_PAY_PATH, cardPayPages, cardPayToken } from './web/card-pay.ts';
 import { CARD_DISPLAY_PATH, cardSecureDisplayPages } from './web/card-secure-display.ts';
 import { nonceLedger } from './store/alphapay-nonces.ts';
 import { ALPHAPAY_CASHIER_PATH, alphapayCashierPages } from './web/alphapay-cashier.ts';
+import { HOSTED_PAGE_PATHS, hostedPageFault } from './web/error-page.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
 
@@ -132,10 +142,19 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     logger: { warn: (obj, msg) => http.log.warn(obj, msg) },
   });
 
+  // Every fault is answered in the format of the API whose prefix the URL has; each API registers its own.
+  const faults = new FaultFormats();
+  faults.register(['/api'], uqpayFault);
+  faults.register(['/trade', '/download'], qfpayFault);
+  faults.register(HOSTED_PAGE_PATHS, hostedPageFault);
+  faults.register(['/api/v2.0/payments'], alphapayFault);
+  faults.register(['/api/v1.0'], alphapayV1Fault);
   const http = Fastify({
     logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_PAY_PATH, CARD_DISPLAY_PATH, ALPHAPAY_CASHIER_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000, // a request must arrive whole within 30 s
+    frameworkErrors: faults.frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, allowUnionTypes: true, useDefaults: true, removeAdditional: false, allErrors: false } },
   });
   const metrics = new PlatformMetrics(store);
@@ -168,9 +187,12 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
       info: { title: 'polypay', version: '0.1.0', description: 'UQPAY-compatible acquiring API (mounted at /api), QFPay-compatible trade API (/trade/v1, /download/v1) and the sandbox API (/sim/v1)' },
     },
   });
+  faults.install(http);
+  shedLoad(http, { maxInFlight: config.maxInFlight, exempt: HEALTH_PATHS });
+  await limitMerchantRates(http, config.rateLimits, (req) => req.merchantId || req.qf?.merchant.id || req.alphapayMerchant?.id || req.alphapayV1Merchant?.id);
+  healthRoutes(http, store);
   // Non-finite numbers, NUL characters and lone surrogates are refused on every route, in its dialect's format.
   http.addHook('preHandler', refuseUnsafeInput);
-  http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   http.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await http.register(uqpayPlugin, { prefix: '/api', payments, idempotency, auth, merchants, issuing, simulation: sandbox });
   const cardPageUrl = (view: { intent: Parameters<typeof cardPayToken>[0] }) => `${baseUrl}${CARD_PAY_PATH}/${cardPayToken(view.intent)}`;
@@ -212,7 +234,8 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   const guard = (name: string, fn: () => Promise<unknown>) => () => {
     if (running.has(name)) return;
     const job = fn()
-      .catch((err) => http.log.error({ err }, `${name} failed`))
+      // The database away is no bug: one line each time, and the job runs again on its next tick.
+      .catch((err) => (isStoreUnavailable(err) ? http.log.warn(`${name} skipped: the database is unavailable`) : http.log.error({ err }, `${name} failed`)))
       .finally(() => running.delete(name));
     running.set(name, job);
   };

@@ -9,6 +9,7 @@ import { fxOverrideProblem } from './network/sim/fx-rates.ts';
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+import { parseRateLimits, type RateLimit } from './http/rate-limits.ts';
 
 export interface Config {
   host: string;
@@ -29,7 +30,15 @@ export interface Config {
   logRequests: boolean;
   /** Sandbox FX rates over the defaults, e.g. {"SGD/CNY": "5.30"} (POLYPAY_FX_RATES as JSON). */
   fxRates: Record<string, string>;
+  /** Requests served at once at most; more are refused with 503 and Retry-After (POLYPAY_MAX_IN_FLIGHT, 0 for no limit). */
+  maxInFlight: number;
+  /** Per-merchant request limits on each node (POLYPAY_RATE_LIMIT, e.g. "100/1s,400/1m"; "off" for none). */
+  rateLimits: RateLimit[];
 }
+
+/** Above what one node serves (about 2,500 payments a second measured): by default it only stops a runaway client. */
+export const DEFAULT_RATE_LIMIT = '5000/1s';
+export const DEFAULT_MAX_IN_FLIGHT = 256;
 
 function key(envValue: string | undefined, name: string): Buffer | undefined {
   if (!envValue) return undefined;
@@ -79,6 +88,13 @@ function databaseUrlFrom(url: string | undefined): string | undefined {
   return url || undefined;
 }
 
+function count(envValue: string | undefined, name: string, fallback: number): number {
+  if (envValue === undefined || envValue.trim() === '') return fallback;
+  const n = Number(envValue);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number, 0 or more`);
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const dataDir = path.resolve(overrides.dataDir ?? env.POLYPAY_DATA_DIR ?? './data');
   const port = overrides.port ?? Number(env.PORT ?? 8080);
@@ -101,5 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: overrides.logLevel ?? env.LOG_LEVEL ?? 'info',
     logRequests: overrides.logRequests ?? env.POLYPAY_LOG_REQUESTS === '1',
     fxRates,
+    maxInFlight: overrides.maxInFlight ?? count(env.POLYPAY_MAX_IN_FLIGHT, 'POLYPAY_MAX_IN_FLIGHT', DEFAULT_MAX_IN_FLIGHT),
+    rateLimits: overrides.rateLimits ?? parseRateLimits(env.POLYPAY_RATE_LIMIT ?? DEFAULT_RATE_LIMIT),
   };
 }

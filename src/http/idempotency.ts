@@ -106,13 +106,16 @@ export class IdempotentRequest<O> implements CommandHooks<O> {
   }
 
   /**
-   * The command failed. A business error is stored as the key's response.
-   * A server error (5xx) stores nothing, so the request can be retried: when
-   * it came before the command recorded anything, the key was never claimed;
-   * after, the key stays claimed by what the command recorded (a payment
-   * that may be in flight at the network), and a retry waits for recovery
-   * to settle it instead of making a second payment. Returns the key's claim
-   * when the key turns out to belong to another request.
+   * The command failed. After an error worth retrying (5xx: the database
+   * away, a bug) nothing is stored: a key never claimed stays free, and a
+   * key claimed with the command's first unit stays processing on behalf of
+   * what that unit recorded. Freeing it would let a retry start a second
+   * payment while the first (its authorization perhaps approved, its result
+   * not recorded) is settled by recovery; so a retry is told the request is
+   * processing until then, and gets the settled object after (see
+   * recoverAbandoned). Any other error is stored as the key's response.
+   * Returns the key's claim when the key turns out to belong to another
+   * request.
    */
   async failed(status: number, body: string): Promise<KeyTakenClaim | null> {
     if (status >= 500) return null;

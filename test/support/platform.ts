@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createPgDatabase as createDatabase, pgUnavailable } from './postgres.ts';
 import { describe, expect } from 'vitest';
 import { buildPlatform, type BuildOptions, type Platform } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
 import type { StoredPaymentMethod } from '../../src/core/payments/types.ts';
 import { paymentsStore } from '../../src/store/payments-repo.ts';
@@ -63,7 +63,7 @@ export interface TestPlatform {
 
 export async function startPlatform(
   backend: Backend,
-  opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: BuildOptions['cardNetwork']; recoveryIntervalMs?: number; webhookTimeoutMs?: number } = {},
+  opts: { dataDir?: string; databaseUrl?: string; cardNetwork?: BuildOptions['cardNetwork']; recoveryIntervalMs?: number; webhookTimeoutMs?: number; config?: Partial<Config> } = {},
 ): Promise<TestPlatform> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'polypay-test-'));
   let databaseUrl = opts.databaseUrl;
@@ -75,7 +75,7 @@ export async function startPlatform(
     databaseUrl = db.url;
     drop = db.drop;
   }
-  const config = loadConfig({}, { dataDir, port: 0, host: '127.0.0.1', databaseUrl, logLevel: 'warn', mode: 'sandbox' });
+  const config = loadConfig({}, { dataDir, port: 0, host: '127.0.0.1', databaseUrl, logLevel: 'warn', mode: 'sandbox', ...opts.config });
   const platform = await buildPlatform(config, { relayIntervalMs: 50, sweepIntervalMs: 200, recoveryIntervalMs: opts.recoveryIntervalMs ?? 200, cardNetwork: opts.cardNetwork, webhookTimeoutMs: opts.webhookTimeoutMs });
   const baseUrl = await platform.listen();
   return {

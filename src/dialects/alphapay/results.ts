@@ -6,6 +6,7 @@
  * This table is the one place a code's meaning lives; docs/alphapay.md lists it.
  */
 import { isDomainError } from '../../core/errors.ts';
+import type { FaultKind, FaultRenderer } from '../../http/faults.ts';
 
 export type ResultStatus = 'S' | 'F' | 'U';
 
@@ -32,6 +33,8 @@ export const RESULT_CODES = {
   REFUND_FAILED: { status: 'F', meaning: 'the wallet or card network refused the refund' },
   NOT_FOUND: { status: 'F', meaning: 'no AlphaPay endpoint at this method and path' },
   SYSTEM_ERROR: { status: 'F', meaning: 'the platform failed; nothing was changed by this request' },
+  SYSTEM_BUSY: { status: 'F', meaning: 'refused before anything was done: the node is overloaded (HTTP 503) or the merchant is over its rate limit (HTTP 429); retry after Retry-After seconds' },
+  SERVICE_UNAVAILABLE: { status: 'U', meaning: 'the platform\'s database is unavailable (HTTP 503): the request may not have completed; query before retrying, after Retry-After seconds' },
 } as const satisfies Record<string, { status: ResultStatus; meaning: string }>;
 
 export type ResultCode = keyof typeof RESULT_CODES;
@@ -79,3 +82,20 @@ export function renderAlphapayError(error: unknown): { status: number; body: { r
   }
   return { status: 500, body: { result: result('SYSTEM_ERROR') }, unexpected: true };
 }
+
+/** HTTP-level faults (no route, unreadable body, the database away, overload, rate limits) as AlphaPay v2 results. */
+const FAULT_RESULTS: Record<FaultKind, { status: number; code: ResultCode }> = {
+  not_found: { status: 404, code: 'NOT_FOUND' },
+  bad_request: { status: 200, code: 'PARAM_INVALID' },
+  body_too_large: { status: 200, code: 'REQUEST_TOO_LARGE' },
+  unsupported_media: { status: 200, code: 'PARAM_INVALID' },
+  unavailable: { status: 503, code: 'SERVICE_UNAVAILABLE' },
+  overloaded: { status: 503, code: 'SYSTEM_BUSY' },
+  rate_limited: { status: 429, code: 'SYSTEM_BUSY' },
+  internal: { status: 500, code: 'SYSTEM_ERROR' },
+};
+
+export const alphapayFault: FaultRenderer = (fault) => {
+  const f = FAULT_RESULTS[fault.kind];
+  return { status: f.status, body: { result: result(f.code, fault.message) } };
+};

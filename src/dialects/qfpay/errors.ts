@@ -1,15 +1,19 @@
 /**
  * QFPay's answer to everything that goes wrong: HTTP 200 with a JSON body
  * {respcd, resperr, respmsg} (QFPay's own clients read the body of every
- * answer; only the rate limit answers with another status, 429). Domain
- * errors and HTTP-level failures become it here, in one place.
+ * answer). Only an unknown path (404), the rate limit (429), a database
+ * outage or overload (503) and an internal failure (500) answer with another
+ * status, with the same body. Domain errors and HTTP-level faults become it
+ * here, in one place.
  */
 import type { FastifyError } from 'fastify';
 import { isDomainError, type DomainError } from '../../core/errors.ts';
+import { faultOf, type FaultKind, type FaultRenderer } from '../../http/faults.ts';
 
 /** QFPay's respcd values this dialect answers with, and what each means. */
 export const RESPCD = {
   '0000': 'Transaction successful',
+  '1100': 'System under maintenance, please try again later',
   '1102': 'Duplicate request',
   '1103': 'Request format error',
   '1104': 'Request parameter error',
@@ -82,6 +86,7 @@ function fromDomain(e: DomainError): QfError {
   }
 }
 
+/** Fastify's own failures this API words its own way (schema validation, unreadable bodies); null for the rest. */
 function fromFastify(e: FastifyError): QfError | null {
   if (e.validation) {
     const first = e.validation[0];
@@ -93,23 +98,35 @@ function fromFastify(e: FastifyError): QfError | null {
     return paramError(field ? `${field} ${first?.message ?? 'is invalid'}` : (first?.message ?? 'request parameters are invalid'));
   }
   switch (e.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new QfError('1103', 'request body is too large');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new QfError('1103', e.message);
   }
-  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new QfError('1103', e.message);
   return null;
 }
 
-/** Anything else is our fault: HTTP 500 with a generic body that leaks nothing. */
-export function toQfError(e: unknown): QfError {
+/** How QFPay answers each kind of HTTP-level fault. */
+const FAULTS: Record<FaultKind, { status: number; respcd: Respcd }> = {
+  not_found: { status: 404, respcd: '1104' },
+  bad_request: { status: 200, respcd: '1103' },
+  body_too_large: { status: 200, respcd: '1103' },
+  unsupported_media: { status: 200, respcd: '1103' },
+  unavailable: { status: 503, respcd: '1100' },
+  overloaded: { status: 503, respcd: '1205' },
+  rate_limited: { status: 429, respcd: '1205' },
+  internal: { status: 500, respcd: '1205' },
+};
+
+export const qfpayFault: FaultRenderer = (fault, req) => {
+  const f = FAULTS[fault.kind];
+  const detail = fault.kind === 'not_found' ? `no QFPay endpoint ${req.method} ${req.path}` : fault.kind === 'internal' ? 'internal error, please query the transaction before retrying' : fault.message;
+  return { status: f.status, body: new QfError(f.respcd, detail, f.status).body };
+};
+
+/** The error as QFPay words it when it is one of its own (domain, validation, unreadable body); null for HTTP-level faults. */
+export function ownQfError(e: unknown): QfError | null {
   if (e instanceof QfError) return e;
   if (isDomainError(e)) return fromDomain(e);
-  const http = fromFastify(e as FastifyError);
-  if (http) return http;
-  return new QfError('1205', 'internal error, please query the transaction before retrying', 500);
+  return fromFastify(e as FastifyError);
 }

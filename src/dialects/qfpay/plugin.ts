@@ -3,13 +3,14 @@
  * parsing (form-encoded, JSON leniently), the X-QF-APPCODE / X-QF-SIGN check
  * over exactly the parameters sent (query string and body, none twice),
  * sub-merchants by mchid, and QFPay's {respcd, resperr, respmsg} answer for
- * everything that goes wrong.
+ * everything that goes wrong (HTTP-level faults through the app's fault
+ * formats, with qfpayFault).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MerchantService } from '../../core/merchants/merchants.ts';
 import { assertSafeInput } from '../../http/input-guard.ts';
 import { billRoutes } from './bill.ts';
-import { paramError, QfError, signatureError, toQfError } from './errors.ts';
+import { ownQfError, paramError, QfError, signatureError } from './errors.ts';
 import { tradeRoutes, type QfpayDeps } from './routes.ts';
 import { joinParams, parseBody, parseForm, signatureMatches, signTypeOf, type WireParams } from './transport.ts';
 
@@ -45,13 +46,11 @@ async function dialectScope(app: FastifyInstance, deps: QfpayPluginDeps, routes:
     }
   });
 
-  app.setErrorHandler((error, req, reply) => {
-    const e = toQfError(error);
-    if (e.status >= 500) req.log.error({ err: error }, 'qfpay request failed');
+  // HTTP-level faults (no route, the database away, overload) go on to the app's handler, which answers them with qfpayFault.
+  app.setErrorHandler((error, _req, reply) => {
+    const e = ownQfError(error);
+    if (!e) throw error;
     void reply.code(e.status).send(e.body);
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ respcd: '1104', resperr: `no QFPay endpoint ${req.method} ${req.url.split('?')[0]}`, respmsg: 'Request parameter error' });
   });
 
   app.decorateRequest('qf', null as unknown as FastifyRequest['qf']);

@@ -272,12 +272,17 @@ export function acquiringRoutes(app: FastifyInstance, deps: AcquiringDeps): void
     }, (view) => wire.intent({ intent: view.intent, attempt: current?.attempt ?? null }), settledIntent);
   });
 
-  app.post('/v2/payment_intents/:id/confirm', { schema: { params: IdParams, body: ConfirmIntentBody } }, (req: Body<ConfirmIntentBody>, reply) =>
-    idempotent<IntentView>(req, reply, async (hooks) => {
+  // A body the schema refuses is reported only once the intent is known to exist: confirming an unknown intent says so first.
+  app.post('/v2/payment_intents/:id/confirm', { schema: { params: IdParams, body: ConfirmIntentBody }, attachValidation: true }, async (req: Body<ConfirmIntentBody>, reply) => {
+    if (req.validationError) {
+      await payments.getIntent(req.merchantId, req.params.id);
+      throw req.validationError;
+    }
+    return idempotent<IntentView>(req, reply, async (hooks) => {
       const b = req.body;
       return payments.confirmIntent(req.merchantId, req.params.id, { paymentMethod: paymentMethod(b.payment_method, b), returnUrl: b.return_url ?? null }, hooks);
-    }, wire.intent, settledIntent),
-  );
+    }, wire.intent, settledIntent);
+  });
 
   app.post('/v2/payment_intents/:id/capture', { schema: { params: IdParams, body: CaptureIntentBody } }, (req: Body<CaptureIntentBody>, reply) =>
     idempotent<IntentView>(req, reply, async (hooks) => {

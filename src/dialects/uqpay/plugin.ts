@@ -1,7 +1,8 @@
 /**
  * The UQPAY dialect, mounted at /api: JSON parsing that accepts the SDKs'
  * empty bodies, token auth, sub-accounts, and UQPAY's error envelope for
- * everything that goes wrong under this prefix.
+ * everything that goes wrong under this prefix (HTTP-level faults through
+ * the app's fault formats, with uqpayFault).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.ts';
@@ -9,7 +10,7 @@ import type { MerchantService } from '../../core/merchants/merchants.ts';
 import { acquiringRoutes, type AcquiringDeps } from './acquiring-routes.ts';
 import { issuingRoutes, type IssuingDeps } from './issuing-routes.ts';
 import type { UqpayAuth } from './auth.ts';
-import { toUqpayError } from './errors.ts';
+import { ownUqpayError } from './errors.ts';
 
 export interface UqpayDeps extends AcquiringDeps, IssuingDeps {
   auth: UqpayAuth;
@@ -67,13 +68,11 @@ export async function uqpayPlugin(app: FastifyInstance, deps: UqpayDeps): Promis
   // Lenient: a JSON body sent without (or with another) Content-Type is still JSON.
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, parseJson);
 
-  app.setErrorHandler((error, req, reply) => {
-    const e = toUqpayError(error);
-    if (e.status >= 500) req.log.error({ err: error }, 'uqpay request failed');
+  // HTTP-level faults (no route, the database away, overload) go on to the app's handler, which answers them with uqpayFault.
+  app.setErrorHandler((error, _req, reply) => {
+    const e = ownUqpayError(error);
+    if (!e) throw error;
     void reply.code(e.status).send(e.body);
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ type: 'not_found', code: 'route_not_found', message: `no route for ${req.method} ${req.url.split('?')[0]}` });
   });
 
   app.post('/v1/connect/token', async (req) => {

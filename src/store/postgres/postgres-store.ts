@@ -44,15 +44,42 @@ function tuneClient(client: pg.PoolClient): void {
   };
 }
 
+/**
+ * How long the database may take before a request gives up on it with a
+ * 503: a connection (or a free pool slot), one statement (checked by the
+ * server, and by the client in case the server cannot answer at all), and a
+ * transaction left idle by a node that went away (its row locks are freed).
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+const STATEMENT_TIMEOUT_MS = 10_000;
+const QUERY_TIMEOUT_MS = 15_000;
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
 export async function openPostgresStore(url: string, poolSize = 16, migration: MigrationContext = {}): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  pool.on('connect', tuneClient);
-  // An idle connection the server drops (restart, failover, admin kill) is
-  // replaced on next use; without a listener it would crash the process.
-  let closing = false;
-  pool.on('error', (err) => {
-    if (!closing) process.emitWarning(`idle PostgreSQL connection lost: ${err.message}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAlive: true,
   });
+  let closing = false;
+  const lost = (err: Error) => {
+    if (!closing) process.emitWarning(`PostgreSQL connection lost: ${err.message}`);
+  };
+  pool.on('connect', (client) => {
+    tuneClient(client);
+    // A connection the server drops (restart, failover, pg_terminate_backend)
+    // while a unit holds it between two statements emits 'error' on the
+    // client: without a listener Node exits. The unit's next statement fails
+    // instead (503 to its request), and the pool discards the client on
+    // release and connects afresh on next use.
+    client.on('error', lost);
+  });
+  // The same for an idle connection in the pool.
+  pool.on('error', lost);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Several API nodes may start together: one migrates, the others wait on the lock.
   try {

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import { runDirectly, type DirectRunner } from '../compiled.ts';
+import { StoreUnavailable } from '../faults.ts';
 import type { Database } from '../schema.ts';
 import { PRIVATE_FILE_MODE, privateDir, privateFiles } from '../private-files.ts';
 import { migrate, sqliteFile, type Db, type MigrationContext, type Store } from '../store.ts';
@@ -76,6 +77,8 @@ interface PendingUnit {
   fn: (tx: Db) => Promise<unknown>;
   resolve: (value: any) => void;
   reject: (error: unknown) => void;
+  /** When it was submitted (Date.now()): how long it may still wait for a busy write lock. */
+  since: number;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -139,7 +142,7 @@ export class WalSyncer {
   private finish(target: number, error: unknown): void {
     this.inFlight = false;
     if (error) {
-      this.failure = new Error(`the SQLite WAL could not be synced to disk: ${error instanceof Error ? error.message : String(error)}`);
+      this.failure = new StoreUnavailable(`the SQLite WAL could not be synced to disk: ${error instanceof Error ? error.message : String(error)}`, error);
       process.emitWarning(this.failure.message);
       const all = this.waiting;
       this.waiting = [];
@@ -171,6 +174,18 @@ export class WalSyncer {
 }
 
 const MAX_GROUP = 256;
+
+/**
+ * How long a group waits for the write lock while another connection (a CLI
+ * command, a second process, a shell) holds it, before its units fail as
+ * unavailable. It waits off the event loop: the writer's own busy timeout is
+ * kept tiny (WRITER_BUSY_TIMEOUT_MS), since SQLite's busy handler sleeps in
+ * the calling thread and would stall every request meanwhile.
+ */
+const BUSY_WAIT_MS = 5000;
+const WRITER_BUSY_TIMEOUT_MS = 10;
+
+const isBusy = (error: unknown): boolean => /^SQLITE_BUSY/.test(String((error as { code?: unknown } | null)?.code ?? ''));
 
 /**
  * Group commit: units that arrive while the writer is busy, or in the same
@@ -207,7 +222,7 @@ class GroupCommitter {
   submit<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve, reject });
+      this.queue.push({ fn, resolve, reject, since: Date.now() });
       this.schedule();
     });
   }
@@ -233,6 +248,24 @@ class GroupCommitter {
     else setImmediate(() => void this.flush());
   }
 
+  /**
+   * BEGIN IMMEDIATE, retried after short pauses (the event loop serving
+   * requests meanwhile) while another connection holds the write lock, until
+   * the group's oldest unit has waited BUSY_WAIT_MS.
+   */
+  private async beginWrite(oldest: number): Promise<void> {
+    const deadline = oldest + BUSY_WAIT_MS;
+    for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+      try {
+        this.begin.run();
+        return;
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
   private async flush(): Promise<void> {
     const group = this.queue.splice(0, MAX_GROUP);
     const outcomes: Outcome[] = [];
@@ -240,7 +273,7 @@ class GroupCommitter {
     try {
       await this.db.connection().execute(async (conn) => {
         runDirectly(conn, this.runner);
-        this.begin.run();
+        await this.beginWrite(group[0]?.since ?? Date.now());
         try {
           for (const unit of group) {
             this.savepoint.run();
@@ -461,6 +494,7 @@ export async function openSqliteStore(dataDir: string, migration: MigrationConte
   // From here on the checkpointer thread copies the WAL into the database file.
   writer.pragma('wal_autocheckpoint = 0');
   writer.pragma('journal_size_limit = 67108864'); // a WAL that grew past 64 MB is cut back when it starts over
+  writer.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`); // groups wait for a busy lock without blocking (see beginWrite)
   const checkpointer = new Checkpointer(file, writer);
   const syncer = new WalSyncer(`${file}-wal`);
   const reader = openHandle(file, true);

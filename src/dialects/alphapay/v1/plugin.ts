@@ -19,6 +19,7 @@ import type { CreateIntentInput, IntentView } from '../../../core/payments/servi
 import type { Refund } from '../../../core/payments/types.ts';
 import type { AlphapayPluginDeps } from '../plugin.ts';
 import { AlphapayOrders, AMOUNT_BELOW_MINIMUM, httpUrl, minorUnits, orderCurrency, paymentInfo, reserving, settlementValue, WALLETS } from '../payments-routes.ts';
+import type { FaultKind, FaultRenderer } from '../../../http/faults.ts';
 import { AlphapayError } from '../results.ts';
 import { v1QuerySign } from '../signature.ts';
 import type { PaymentMethodType, ScenarioCode } from '../schemas.ts';
@@ -55,6 +56,23 @@ export function renderAlphapayV1Error(error: unknown): { status: number; body: {
   return { status: 500, body: { return_code: 'SYSTEMERROR', return_msg: 'internal error; nothing was changed' }, unexpected: true };
 }
 
+/** HTTP-level faults as the v1 API answers them: JSON with return_code, like every v1 answer. */
+const V1_FAULTS: Record<FaultKind, { status: number; code: string }> = {
+  not_found: { status: 404, code: 'NOT_FOUND' },
+  bad_request: { status: 200, code: 'PARAM_INVALID' },
+  body_too_large: { status: 200, code: 'PARAM_INVALID' },
+  unsupported_media: { status: 200, code: 'PARAM_INVALID' },
+  unavailable: { status: 503, code: 'SYSTEMERROR' },
+  overloaded: { status: 503, code: 'SYSTEM_BUSY' },
+  rate_limited: { status: 429, code: 'SYSTEM_BUSY' },
+  internal: { status: 500, code: 'SYSTEMERROR' },
+};
+
+export const alphapayV1Fault: FaultRenderer = (fault) => {
+  const f = V1_FAULTS[fault.kind];
+  return { status: f.status, body: { return_code: f.code, return_msg: fault.message } };
+};
+
 const CHANNELS = new Set<PaymentMethodType>(['Alipay', 'Wechat', 'UnionPay']);
 
 type Params = { pc: string; orderId: string; refundId?: string };
@@ -83,7 +101,8 @@ export async function v1Scope(app: FastifyInstance, deps: AlphapayPluginDeps): P
   });
   app.setErrorHandler((error, req, reply) => {
     const rendered = renderAlphapayV1Error(error);
-    if (rendered.unexpected) req.log.error({ err: error }, 'alphapay v1 request failed');
+    // Not one of AlphaPay's own (the database away, a bug): the app's fault formats answer it (alphapayV1Fault).
+    if (rendered.unexpected) throw error;
     void reply.code(rendered.status).send(rendered.body);
   });
   app.setNotFoundHandler((req, reply) => {
