@@ -218,12 +218,13 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 
   // Time-driven work follows the platform clock: advancing it runs the sweeps at once.
+  // Each step runs even when one before it fails (the database busy a moment): the first failure is reported after.
   const sweep = async () => {
-    await payments.expireDue();
-    await payments.settlePending();
-    await payments.recoverInFlight();
-    await issuing.completeDueSteps();
-    await relay.drain();
+    const failures: unknown[] = [];
+    for (const step of [() => payments.expireDue(), () => payments.settlePending(), () => payments.recoverInFlight(), () => issuing.completeDueSteps(), () => relay.drain()]) {
+      await step().catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length) throw failures[0];
   };
   clock.onAdvance(sweep);
 

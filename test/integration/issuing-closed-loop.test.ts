@@ -58,7 +58,7 @@ describeEachBackend('UQPAY issuing: the closed loop with acquiring', (backend) =
     const issuingBefore = await issuingUsd();
     const r = await pay(card.card_id, '25.5');
     expect(r.status, r.text).toBe(200);
-    expect(r.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '25.5', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+    expect(r.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '25.50', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
     const attempt = (await shop.get(`/v2/payment/payment_attempts/${r.body.latest_payment_attempt.attempt_id}`)).body;
     expect(attempt).toMatchObject({ authentication_data: { cvv_result: 'M' }, payment_method: { card: { network: 'visa', card_type: 'prepaid', bin: '409636' } } });
     expect(attempt.auth_code).toMatch(/^\d{6}$/);
@@ -141,7 +141,7 @@ describeEachBackend('UQPAY issuing: the closed loop with acquiring', (backend) =
     expect(held.body.intent_status).toBe('REQUIRES_CAPTURE');
     expect((await issuer.get(`/v1/issuing/cards/${card.card_id}`)).body.available_balance).toBe('40');
     const captured = await shop.post(`/v2/payment_intents/${held.body.payment_intent_id}/capture`, { amount_to_capture: '15' });
-    expect(captured.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '15' });
+    expect(captured.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '15.00' });
     expect((await issuer.get(`/v1/issuing/cards/${card.card_id}`)).body).toMatchObject({ available_balance: '45', consumed_amount: '15' });
 
     // Authorize, then cancel: the whole hold is released.

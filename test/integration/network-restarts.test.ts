@@ -99,7 +99,7 @@ describeEachBackend('the card network across a restart', (backend) => {
     const retry = await waitFor(() => merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key }), (r) => r.status !== 409, 12_000);
     expect(retry.status, retry.text).toBe(200);
     expect(retry.headers.get('x-idempotent-replayed')).toBe('true');
-    expect(retry.body).toMatchObject({ intent_status: 'SUCCEEDED', amount: '42.1', captured_amount: '42.1', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+    expect(retry.body).toMatchObject({ intent_status: 'SUCCEEDED', amount: '42.10', captured_amount: '42.10', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
     const attempt = await merchant.get(`/v2/payment/payment_attempts/${retry.body.latest_payment_attempt.attempt_id}`);
     expect(attempt.body.auth_code).toMatch(/^[A-Z0-9]{6}$/);
     const list = await merchant.get('/v2/payment_intents?page_size=10');
@@ -132,7 +132,7 @@ describeEachBackend('the card network across a restart', (backend) => {
     await merchant.authenticate();
     await advanceClock(second, 11);
     const done = await merchant.get(`/v2/payment_intents/${r.body.payment_intent_id}`);
-    expect(done.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '13', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+    expect(done.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '13.00', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
     expect(await pendingBalance(merchant, 'SGD')).toBe('13');
   });
 });
@@ -182,7 +182,7 @@ describeEachBackend('recovery when the sandbox clock is advanced', (backend) => 
 
     await advanceClock(tp, 6); // the advance answers once its sweeps (recovery among them) have run
     const approved = await merchant.get(`/v2/payment_intents/${approvedId}`);
-    expect(approved.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '5', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+    expect(approved.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '5.00', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
     const attempt = await merchant.get('/v2/payment/payment_attempts/PA2000000000000000001');
     expect(attempt.body.auth_code).toBe(answer.outcome === 'approved' ? answer.authCode : 'approved');
     const lost = await merchant.get(`/v2/payment_intents/${lostId}`);
@@ -209,7 +209,7 @@ describeEachBackend('recovery when the sandbox clock is advanced', (backend) => 
     await advanceClock(tp, 6);
     const retry = await merchant.post('/v2/payment_intents/create', body, { 'x-idempotency-key': key });
     expect(retry.status, retry.text).toBe(200);
-    expect(retry.body).toMatchObject({ intent_status: 'SUCCEEDED', amount: '9', currency: 'AUD' });
+    expect(retry.body).toMatchObject({ intent_status: 'SUCCEEDED', amount: '9.00', currency: 'AUD' });
     const all = await merchant.get('/v2/payment_intents?page_size=100');
     expect(all.body.data.filter((i: { currency: string }) => i.currency === 'AUD')).toHaveLength(1);
     expect(before).toBeUndefined();
@@ -228,7 +228,8 @@ describe.skipIf(PG_SKIP_REASON !== null)('two nodes on one PostgreSQL database',
     drop = db.drop;
     // Node A never recovers on its own (its timer never fires): what settles its payment is node B.
     a = await startPlatform('postgres', { databaseUrl: db.url, cardNetwork: held.wrap, recoveryIntervalMs: 3_600_000 });
-    b = await startPlatform('postgres', { databaseUrl: db.url });
+    // The same data dir: nodes sharing a database share its keys (merchants' secrets are sealed with them).
+    b = await startPlatform('postgres', { databaseUrl: db.url, dataDir: a.dataDir });
   });
   afterAll(async () => {
     held.release();
@@ -249,7 +250,7 @@ describe.skipIf(PG_SKIP_REASON !== null)('two nodes on one PostgreSQL database',
 
     await advanceClock(b, 6); // past the grace in which B leaves A's work alone
     const settled = await viaB.get(`/v2/payment_intents/${id}`);
-    expect(settled.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '77.7', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
+    expect(settled.body).toMatchObject({ intent_status: 'SUCCEEDED', captured_amount: '77.70', latest_payment_attempt: { attempt_status: 'CAPTURE_REQUESTED' } });
     expect(await pendingBalance(viaB, 'SGD')).toBe('77.7');
 
     held.release();

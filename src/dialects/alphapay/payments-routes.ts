@@ -1,6 +1,5 @@
 /** AlphaPay v2 routes under /api/v2.0/payments: wire request -> core command -> wire response. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { isDomainError } from '../../core/errors.ts';
 import { convert } from '../../core/fx.ts';
 import type { CommandHooks } from '../../core/payments/command.ts';
@@ -32,6 +31,7 @@ import {
   type AlphapayOrderMeta,
 } from './wire.ts';
 import { settlementsOf, transactionsOf } from './ledger-views.ts';
+import { qrDataUrl } from '../../web/qr-image.ts';
 
 export interface AlphapayDeps {
   payments: PaymentsService;
@@ -206,7 +206,7 @@ export async function paymentInfo(view: IntentView, scenario: ScenarioCode, cash
   if (next.type === 'redirect_to_url' && view.attempt?.paymentMethod.type === 'card') return { payUrl: next.url };
   if (!token) return undefined;
   if (next.type === 'display_qr_code') {
-    return { paymentUrl: next.qrCode, paymentQRImage: await QRCode.toDataURL(next.qrCode, QR_IMAGE), payUrl: cashierUrl(token) };
+    return { paymentUrl: next.qrCode, paymentQRImage: qrDataUrl(next.qrCode, QR_IMAGE), payUrl: cashierUrl(token) };
   }
   if (next.type === 'redirect_to_url') return { paymentUrl: next.url, payUrl: cashierUrl(token), channelPayUrl: next.url };
   return { paymentUrl: next.url, sdkParams: { ...next.params }, ...(scenario === 'JSAPI' || scenario === 'ONLINE_WAP' ? { payUrl: cashierUrl(token) } : {}) };

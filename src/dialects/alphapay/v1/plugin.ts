@@ -12,13 +12,13 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { isDomainError } from '../../../core/errors.ts';
 import type { Merchant } from '../../../core/merchants/merchants.ts';
 import type { CreateIntentInput, IntentView } from '../../../core/payments/service.ts';
 import type { Refund } from '../../../core/payments/types.ts';
 import type { AlphapayPluginDeps } from '../plugin.ts';
-import { AlphapayOrders, AMOUNT_BELOW_MINIMUM, httpUrl, minorUnits, orderCurrency, paymentInfo, reserving, settlementValue, WALLETS } from '../payments-routes.ts';
+import { qrDataUrl } from '../../../web/qr-image.ts';
+import { AlphapayOrders, AMOUNT_BELOW_MINIMUM, QR_IMAGE, httpUrl, minorUnits, orderCurrency, paymentInfo, reserving, settlementValue, WALLETS } from '../payments-routes.ts';
 import type { FaultKind, FaultRenderer } from '../../../http/faults.ts';
 import { AlphapayError } from '../results.ts';
 import { v1QuerySign } from '../signature.ts';
@@ -233,7 +233,7 @@ export async function v1Scope(app: FastifyInstance, deps: AlphapayPluginDeps): P
       order_id: view.intent.id,
       code_url: codeUrl,
       pay_url: (info.payUrl as string | undefined) ?? codeUrl,
-      ...(scenario === 'ONLINE_QRCODE' ? { qrcode_img: (info.paymentQRImage as string | undefined) ?? (codeUrl ? await QRCode.toDataURL(codeUrl, { margin: 1 }) : '') } : {}),
+      ...(scenario === 'ONLINE_QRCODE' ? { qrcode_img: (info.paymentQRImage as string | undefined) ?? (codeUrl ? qrDataUrl(codeUrl, QR_IMAGE) : '') } : {}),
     };
   }
 
