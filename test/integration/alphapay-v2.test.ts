@@ -5,8 +5,7 @@
  * as UQPAY, signed notifications, and bad input of every kind.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { PNG } from 'pngjs';
-import jsQRModule from 'jsqr';
+import { readQrDataUrl } from '../support/qr.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
 import { AlphapayClient, AlphapayNotifyReceiver, payBody, type ApReply } from '../support/alphapay.ts';
@@ -18,12 +17,9 @@ function expectResult(r: ApReply, code: string, status: 'S' | 'F' | 'U' = code =
   expect(typeof r.body.result.resultMessage).toBe('string');
 }
 
-const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null;
-
 function decodeQr(dataUrl: string): string | null {
   expect(dataUrl).toMatch(/^data:image\/png;base64,/);
-  const png = PNG.sync.read(Buffer.from(dataUrl.split(',')[1]!, 'base64'));
-  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
+  return readQrDataUrl(dataUrl);
 }
 
 describeEachBackend('AlphaPay v2', (backend) => {

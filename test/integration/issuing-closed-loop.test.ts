@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, intentBody, seedCard, simPost, startPlatform, UqpayClient, WebhookReceiver, type TestPlatform } from '../support/platform.ts';
+import { AlphapayClient, payBody } from '../support/alphapay.ts';
 import { activeCard, deposit, expectLedgerBalanced, MASTERCARD_SINGLE_PRODUCT } from '../support/issuing.ts';
 
 /** A two-decimal amount as the API writes it, in cents, without floating point. */
@@ -51,6 +52,39 @@ describeEachBackend('UQPAY issuing: the closed loop with acquiring', (backend) =
 
   const usdPending = async () => cents((await shop.get('/v2/payment/balances/USD')).body.pending_balance);
   const issuingUsd = async () => cents((await issuer.post('/v1/issuing/balances', { currency: 'USD' })).body.available_balance);
+
+  it('an issued card pays an AlphaPay CREDIT_CARD order: the issuing side decides, a decline says so, both ledgers move', async () => {
+    const card = await activeCard(tp, issuer, { card_limit: '30' });
+    const s = (await issuer.get(`/v1/issuing/cards/${card.card_id}/secure`)).body;
+    const [mm, yy] = s.expire_date.split('/');
+    const ap = new AlphapayClient(tp.baseUrl, shop.credentials.alphapay);
+    const order = (value: string, cvv = s.cvv) => ({
+      ...payBody({ scenarioCode: 'CREDIT_CARD', value, currency: 'USD' }),
+      paymentMethod: undefined,
+      card: { info: { number: s.card_number, expMonth: mm, expYear: `20${yy}`, cvv, holder: 'Alex Chen' } },
+    });
+    const shopBefore = await usdPending();
+    const issuingBefore = await issuingUsd();
+    const paid = await ap.pay(order('1250'));
+    expect(paid.body.result, paid.text).toMatchObject({ resultCode: 'SUCCESS', resultStatus: 'S' });
+    expect(paid.signed).toBe(true);
+    const inquiry = await ap.send('inquiryPayment', { paymentId: paid.body.paymentId });
+    expect(inquiry.body.paymentStatus).toBe('SUCCESS');
+    expect(JSON.stringify(paid.body)).not.toContain(s.card_number);
+    // 12.50 USD left the card program's issuing balance and reached the shop's acquiring balance.
+    expect(await usdPending()).toBe(shopBefore + 1250);
+    expect(await issuingUsd()).toBe(issuingBefore - 1250);
+    expect((await issuer.get(`/v1/issuing/cards/${card.card_id}`)).body).toMatchObject({ consumed_amount: '12.5', available_balance: '17.5' });
+    await issuerHooks.waitFor(() => issuerHooks.ofType('issuing.transaction.authorization').some((w) => w.body.data.card_id === card.card_id && w.body.data.transaction_amount === '12.5'));
+
+    // Over what is left on the card, and a wrong CVV: declined by the issuing side, nothing moves.
+    const over = await ap.pay(order('2000'));
+    expect(over.body.result, over.text).toMatchObject({ resultCode: 'PAYMENT_FAILED', resultStatus: 'F' });
+    const badCvv = await ap.pay(order('100', s.cvv === '000' ? '001' : '000'));
+    expect(badCvv.body.result, badCvv.text).toMatchObject({ resultCode: 'PAYMENT_FAILED', resultStatus: 'F' });
+    expect(await usdPending()).toBe(shopBefore + 1250);
+    expect(await issuingUsd()).toBe(issuingBefore - 1250);
+  });
 
   it('an issued card pays an intent: approved by the issuing side, both balances move by the amount, both sides are told', async () => {
     const card = await activeCard(tp, issuer, { card_limit: '100' });
