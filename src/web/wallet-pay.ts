@@ -13,17 +13,21 @@ import { formatFixed } from '../core/money.ts';
 import type { MerchantService } from '../core/merchants/merchants.ts';
 import type { IntentView, PaymentsService } from '../core/payments/service.ts';
 import type { PaymentAttempt, PaymentIntent } from '../core/payments/types.ts';
+import type { WalletKind } from '../core/ports.ts';
 import { escapeHtml, page } from './layout.ts';
 import { merchantNameOf, SHOPPER_WORDS, shopperStateOf, type ShopperState } from './shopper-view.ts';
 import { returnTo } from './three-ds-challenge.ts';
 
 export const WALLET_PAY_PATH = '/wallet/pay';
 
-const WALLET_NAMES: Record<string, string> = {
+/** Every wallet's name as its shoppers know it (the type makes a new wallet kind name itself here). */
+const WALLET_NAMES: Record<WalletKind, string> = {
   alipaycn: 'Alipay', alipayhk: 'AlipayHK', wechatpay: 'WeChat Pay', unionpay: 'UnionPay QR', grabpay: 'GrabPay',
   paynow: 'PayNow', truemoney: 'TrueMoney', tng: "Touch 'n Go", gcash: 'GCash', dana: 'DANA', kakaopay: 'KakaoPay',
   naverpay: 'Naver Pay', tosspay: 'Toss Pay', payme: 'PayMe', fps: 'FPS', octopus: 'Octopus', boost: 'Boost',
-  shopeepay: 'ShopeePay', linepay: 'LINE Pay',
+  shopeepay: 'ShopeePay', linepay: 'LINE Pay', promptpay: 'PromptPay', thaiqr: 'Thai QR Payment', airpay: 'AirPay',
+  netspay: 'NETSPay', origami: 'Origami', ewallet: 'eWallet', via: 'VIA', razer: 'Razer Pay', dash: 'Singtel Dash',
+  maybank: 'MAE by Maybank', gopay: 'GoPay',
 };
 
 /** Each wallet's brand colour, for the page's header and Pay button. */
@@ -31,6 +35,8 @@ const WALLET_COLOURS: Record<string, string> = {
   alipaycn: '#1677ff', alipayhk: '#1677ff', wechatpay: '#07a35a', unionpay: '#d6182e', grabpay: '#00a94f', paynow: '#7b2c8f',
   truemoney: '#f26f21', tng: '#005abb', gcash: '#0b5fd8', dana: '#118eea', kakaopay: '#3c1e1e', naverpay: '#03a94d',
   tosspay: '#0064ff', payme: '#db0011', fps: '#1d4f91', octopus: '#e97a1c', boost: '#e6272e', shopeepay: '#ee4d2d', linepay: '#06a44c',
+  promptpay: '#113566', thaiqr: '#113566', airpay: '#e8362b', netspay: '#c8102e', origami: '#e5004f', ewallet: '#1d4f91', via: '#ea5504',
+  razer: '#44d62c', dash: '#e2001a', maybank: '#b8860b', gopay: '#00aed6',
 };
 
 const QR_SIZE = 220;
@@ -91,7 +97,7 @@ async function payPage(view: IntentView, attempt: PaymentAttempt, merchant: stri
   const { intent } = view;
   if (attempt.paymentMethod.type !== 'wallet') throw new Error('wallet attempt expected');
   const kind = attempt.paymentMethod.wallet.kind;
-  const wallet = WALLET_NAMES[kind] ?? kind;
+  const wallet = WALLET_NAMES[kind];
   const expiresAt = attempt.wallet?.expiresAt;
   const state = shopperStateOf(intent, attempt, now, expiresAt);
   const words = SHOPPER_WORDS[state];
