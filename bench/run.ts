@@ -746,8 +746,9 @@ function printBackend(r: BackendResult): void {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  // A run that hangs must still end: 14 loads a round, each warm-up + run + up to 30 s of draining, per backend.
-  const budgetMs = 2 * (ROUNDS * 14 * (DURATION + WARMUP + 5) + 60) * 1000;
+  // A run that hangs must still end: per backend and round, 14 loads of warm-up + run + probes, and the
+  // webhook loads' backlogs drained (each waits at most 60 s), plus starts and teardowns.
+  const budgetMs = 2 * (ROUNDS * (14 * (DURATION + WARMUP + 5) + 5 * 2 * 60) + 60) * 1000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over its time budget (${budgetMs / 1000} s), stopping`);
     void runCleanups().finally(() => process.exit(1));
