@@ -171,17 +171,29 @@ async function merchantCreate(args: string[]): Promise<number> {
   if (!config.databaseUrl && !existsSync(sqliteFile(config.dataDir))) {
     process.stderr.write(`polypay: no database in ${path.resolve(config.dataDir)} yet: creating one (a server using another data dir will not know this merchant)\n`);
   }
+  const input = { name: values.name, webhookUrl: values['webhook-url'] ?? null };
+  // A sub-merchant is reached through its parent's credentials (UQPAY x-on-behalf-of, QFPay mchid) or with its own.
+  const created = await withMerchants(config, (merchants) => (values.parent ? merchants.createSubMerchant(values.parent, input) : merchants.create(input)), {
+    makesMerchants: true,
+  });
+  if (values.json) process.stdout.write(JSON.stringify(created) + '\n');
+  else process.stdout.write(`merchant ${created.merchant_id} created\n${JSON.stringify(created, null, 2)}\n`);
+  return 0;
+}
+
+/** Runs `fn` with the merchants of the database the server uses (opened for it, closed after). */
+async function withMerchants<T>(config: Config, fn: (merchants: MerchantService) => Promise<T>, { makesMerchants = false } = {}): Promise<T> {
   const vault = new SecretBox(config.encryptionKey);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, secrets: vault });
   try {
-    const ids = new IdGenerator(await takeIdNode(store));
-    const merchants = new MerchantService(merchantRepository(store, vault), { now: Date.now, newId: () => ids.next('M'), rsaKeyPair: generateRsaKeyPair, vault });
-    const input = { name: values.name, webhookUrl: values['webhook-url'] ?? null };
-    // A sub-merchant is reached through its parent's credentials (UQPAY x-on-behalf-of, QFPay mchid) or with its own.
-    const created = values.parent ? await merchants.createSubMerchant(values.parent, input) : await merchants.create(input);
-    if (values.json) process.stdout.write(JSON.stringify(created) + '\n');
-    else process.stdout.write(`merchant ${created.merchant_id} created\n${JSON.stringify(created, null, 2)}\n`);
-    return 0;
+    // Only a command that makes merchants takes an id generator's node number (a write to the database).
+    const ids = makesMerchants ? new IdGenerator(await takeIdNode(store)) : null;
+    const newId = () => {
+      if (!ids) throw new Error('this command makes no merchant');
+      return ids.next('M');
+    };
+    const merchants = new MerchantService(merchantRepository(store, vault), { now: Date.now, newId, rsaKeyPair: generateRsaKeyPair, vault });
+    return await fn(merchants);
   } finally {
     await store.close();
   }
@@ -204,25 +216,11 @@ async function merchantDisable(args: string[]): Promise<number> {
     process.stderr.write(`polypay: no database in ${path.resolve(config.dataDir)}\n`);
     return 1;
   }
-  const vault = new SecretBox(config.encryptionKey);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, secrets: vault });
-  try {
-    const merchants = new MerchantService(merchantRepository(store, vault), {
-      now: Date.now,
-      newId: () => {
-        throw new Error('disabling makes no merchant');
-      },
-      rsaKeyPair: generateRsaKeyPair,
-      vault,
-    });
-    const disabled = await merchants.disable(id);
-    const subs = disabled.filter((d) => d !== id);
-    if (disabled.length === 0) process.stdout.write(`merchant ${id} was already disabled\n`);
-    else process.stdout.write(`merchant ${id} disabled${subs.length ? `, with its sub-merchants ${subs.join(', ')}` : ''}\n`);
-    return 0;
-  } finally {
-    await store.close();
-  }
+  const disabled = await withMerchants(config, (merchants) => merchants.disable(id));
+  const subs = disabled.filter((d) => d !== id);
+  if (disabled.length === 0) process.stdout.write(`merchant ${id} was already disabled\n`);
+  else process.stdout.write(`merchant ${id} disabled${subs.length ? `, with its sub-merchants ${subs.join(', ')}` : ''}\n`);
+  return 0;
 }
 
 // ---- AlphaPay: register a merchant's own RSA public key -------------------
@@ -235,23 +233,10 @@ async function merchantAlphapayKey(args: string[]): Promise<number> {
   if (!values.merchant || !values['public-key-file']) throw new UsageError('--merchant and --public-key-file are required');
   const key = readFileSync(values['public-key-file'], 'utf8');
   const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
-  const vault = new SecretBox(config.encryptionKey);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, secrets: vault });
-  try {
-    const merchants = new MerchantService(merchantRepository(store, vault), {
-      now: Date.now,
-      newId: () => {
-        throw new Error('registering a key makes no merchant');
-      },
-      rsaKeyPair: generateRsaKeyPair,
-      vault,
-    });
-    await merchants.registerAlphapayPublicKey(values.merchant, key);
-    process.stdout.write(`merchant ${values.merchant}: AlphaPay requests are now verified with the key in ${values['public-key-file']}\n`);
-    return 0;
-  } finally {
-    await store.close();
-  }
+  const merchantId = values.merchant;
+  await withMerchants(config, (merchants) => merchants.registerAlphapayPublicKey(merchantId, key));
+  process.stdout.write(`merchant ${merchantId}: AlphaPay requests are now verified with the key in ${values['public-key-file']}\n`);
+  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
