@@ -51,14 +51,22 @@ export class AdjustableClock implements Clock {
 
   /** Takes up the stored offset when it is ahead of this clock's (at start, and from other nodes). */
   async sync(): Promise<void> {
-    if (this.offsets) this.offsetMs = Math.max(this.offsetMs, await this.offsets.load());
+    if (!this.offsets) return;
+    // Read the stored offset first, then compare with this clock's as it is now: an advance may have run meanwhile.
+    const stored = await this.offsets.load();
+    this.offsetMs = Math.max(this.offsetMs, stored);
   }
 
   /** Runs the listeners (expiry sweep, webhook relay) after the jump, so callers see the effects. */
   async advance(seconds: number): Promise<void> {
     if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError('seconds must be positive');
     const ms = Math.round(seconds * 1000);
-    this.offsetMs = this.offsets ? Math.max(this.offsetMs, await this.offsets.add(ms)) : this.offsetMs + ms;
+    if (this.offsets) {
+      const stored = await this.offsets.add(ms);
+      this.offsetMs = Math.max(this.offsetMs, stored);
+    } else {
+      this.offsetMs += ms;
+    }
     for (const listener of this.listeners) await listener();
   }
 
