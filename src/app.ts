@@ -211,7 +211,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     await web.register(formbody); // hosted pages post plain HTML forms
     await threeDSChallengePages(web, payments, merchants, () => clock.now());
     await walletPayPages(web, payments, merchants, () => clock.now(), walletPageUrl);
-    await cardPayPages(web, payments, qfpayCardPolicy);
+    await cardPayPages(web, payments, merchants, qfpayCardPolicy);
     await cardSecureDisplayPages(web, issuing);
     await alphapayCashierPages(web, { payments, merchants, now: () => clock.now(), walletPageUrl });
   });

@@ -15,6 +15,8 @@ import { formatFixed } from '../core/money.ts';
 import { detectNetwork, type CardNetworkName } from '../core/payments/card.ts';
 import type { IntentView, PaymentsService } from '../core/payments/service.ts';
 import type { PaymentIntent } from '../core/payments/types.ts';
+import type { MerchantService } from '../core/merchants/merchants.ts';
+import { merchantNameOf } from './shopper-view.ts';
 import { escapeHtml, page } from './layout.ts';
 import { returnTo } from './three-ds-challenge.ts';
 
@@ -59,6 +61,7 @@ interface CardForm {
 export async function cardPayPages(
   app: FastifyInstance,
   payments: PaymentsService,
+  merchants: Pick<MerchantService, 'byId'>,
   policyFor: (intent: PaymentIntent) => CardPagePolicy | null,
 ): Promise<void> {
   /** The order behind a token, when the token is right and the order is paid on this page. */
@@ -77,13 +80,15 @@ export async function cardPayPages(
 
   const unavailable = (why: string) => page('Payment unavailable', `<p id="status">${escapeHtml(why)}</p>`);
 
-  function form(token: string, { intent }: IntentView, policy: CardPagePolicy, error?: string): string {
+  async function form(token: string, { intent }: IntentView, policy: CardPagePolicy, error?: string): Promise<string> {
+    const merchant = await merchantNameOf(merchants, intent);
     const networks = policy.networks ? policy.networks.map((n) => NETWORK_NAMES[n] ?? n).join(', ') : 'any card';
     return page(
       'Pay by card',
       `<div class="total"><div class="big" id="amount">${escapeHtml(formatFixed(intent.amount, intent.currency))} ${escapeHtml(intent.currency)}</div>
       <div class="sub">${escapeHtml(policy.label)}</div></div>
       <dl>
+        <dt>Merchant</dt><dd id="merchant">${escapeHtml(merchant)}</dd>
         <dt>Order</dt><dd id="reference">${escapeHtml(intent.merchantOrderId ?? intent.id)}</dd>
         <dt>Cards taken</dt><dd>${escapeHtml(networks)}</dd>
       </dl>
@@ -114,7 +119,7 @@ export async function cardPayPages(
     const found = await orderOf(req.params.token);
     if (!found) return reply.code(404).send(unavailable('There is no card payment here.'));
     if (found.view.intent.status !== 'REQUIRES_PAYMENT_METHOD') return finished(found.view);
-    return form(req.params.token, found.view, found.policy);
+    return await form(req.params.token, found.view, found.policy);
   });
 
   app.post<{ Params: { token: string }; Body: CardForm }>(`${CARD_PAY_PATH}/:token`, async (req, reply) => {
@@ -128,7 +133,7 @@ export async function cardPayPages(
     const network = detectNetwork(number);
     if (policy.networks && !policy.networks.includes(network)) {
       const names = policy.networks.map((n) => NETWORK_NAMES[n] ?? n).join(' or ');
-      return reply.code(400).send(form(req.params.token, view, policy, `This payment takes ${names} cards only.`));
+      return reply.code(400).send(await form(req.params.token, view, policy, `This payment takes ${names} cards only.`));
     }
     let after: IntentView;
     try {
@@ -149,13 +154,13 @@ export async function cardPayPages(
     } catch (e) {
       if (!isDomainError(e)) throw e;
       const fixable = e.kind === 'validation';
-      return reply.code(fixable ? 400 : 409).send(fixable ? form(req.params.token, view, policy, e.message) : unavailable(e.message));
+      return reply.code(fixable ? 400 : 409).send(fixable ? await form(req.params.token, view, policy, e.message) : unavailable(e.message));
     }
     const next = after.intent.nextAction;
     if (after.intent.status === 'REQUIRES_CUSTOMER_ACTION' && next?.type === 'redirect_to_url') return reply.redirect(next.url, 303);
     if (after.intent.status === 'REQUIRES_PAYMENT_METHOD') {
       // Declined: the shopper may try another card.
-      return reply.code(402).send(form(req.params.token, after, policy, 'The card was declined. Try another card.'));
+      return reply.code(402).send(await form(req.params.token, after, policy, 'The card was declined. Try another card.'));
     }
     const target = returnTo(after.intent);
     if (target) return reply.redirect(target, 303);

@@ -37,6 +37,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('hosted card page in a browser', (
     const response = await page.goto(order.body.pay_url);
     expect(response?.status()).toBe(200);
     expect(await page.textContent('#amount')).toContain('25.50 HKD');
+    expect(await page.textContent('#merchant')).toBe('Browser Card Shop');
     await screenshot(page, 'card-page-form');
 
     await fill('378282246310005');
