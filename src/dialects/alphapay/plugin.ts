@@ -45,9 +45,6 @@ async function v2Scope(app: FastifyInstance, deps: AlphapayPluginDeps): Promise<
     if (rendered.unexpected) throw error;
     void reply.code(rendered.status).send(rendered.body);
   });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ result: result('NOT_FOUND', `no AlphaPay endpoint ${req.method} ${req.url.split('?')[0]}`) });
-  });
   paymentsRoutes(app, deps, () => deps.clock.now());
 }
 

@@ -105,9 +105,6 @@ export async function v1Scope(app: FastifyInstance, deps: AlphapayPluginDeps): P
     if (rendered.unexpected) throw error;
     void reply.code(rendered.status).send(rendered.body);
   });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ return_code: 'NOT_FOUND', return_msg: `no AlphaPay v1 endpoint ${req.method} ${req.url.split('?')[0]}` });
-  });
   app.decorateRequest('alphapayV1Merchant', null);
 
   // Who is asking, and did they sign? Before anything is read or written.
