@@ -29,7 +29,7 @@ const merchantWebhookUrl = prepared<{ webhook_url: string | null }>('merchant we
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const parse = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
 
-function intentRow(i: PaymentIntent): PaymentIntentTable {
+export function intentRow(i: PaymentIntent): PaymentIntentTable {
   return {
     id: i.id,
     merchant_id: i.merchantId,
@@ -57,7 +57,7 @@ function intentRow(i: PaymentIntent): PaymentIntentTable {
   };
 }
 
-function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
+export function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
   return {
     id: r.id,
     merchantId: r.merchant_id,
@@ -85,7 +85,7 @@ function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
   };
 }
 
-function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
+export function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
   return {
     id: a.id,
     intent_id: a.intentId,
@@ -113,7 +113,7 @@ function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
   };
 }
 
-function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
+export function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
   return {
     id: r.id,
     intentId: r.intent_id,
@@ -141,7 +141,7 @@ function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
   };
 }
 
-function refundRow(f: Refund): RefundTable {
+export function refundRow(f: Refund): RefundTable {
   return {
     id: f.id,
     merchant_id: f.merchantId,
@@ -160,7 +160,7 @@ function refundRow(f: Refund): RefundTable {
   };
 }
 
-function toRefund(r: Selectable<RefundTable>): Refund {
+export function toRefund(r: Selectable<RefundTable>): Refund {
   return {
     id: r.id,
     merchantId: r.merchant_id,

@@ -77,6 +77,10 @@ export interface PaymentAttemptTable {
   complete_time: number | null;
   created_at: number;
   updated_at: number;
+  /** Migration 015: computed by the database from payment_method (never written): a card's last 4, else null. */
+  card_last4?: string | null;
+  /** Migration 015, computed likewise: "card:<network>" or "wallet:<kind>". */
+  method_name?: string | null;
 }
 
 export interface RefundTable {
