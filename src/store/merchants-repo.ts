@@ -80,6 +80,10 @@ export function merchantRepository(store: Store, secrets: SecretBox): MerchantRe
       const r = await store.unit((db) => db.updateTable('merchants').set({ alphapay_merchant_public_key: spkiBase64 }).where('id', '=', id).executeTakeFirst());
       return Number(r.numUpdatedRows) > 0;
     },
+    async subMerchantIds(parentId) {
+      const rows = await store.read.selectFrom('merchants').select('id').where('parent_id', '=', parentId).orderBy('id').execute();
+      return rows.map((r) => r.id);
+    },
     async count() {
       const r = await store.read.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);

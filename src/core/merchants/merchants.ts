@@ -41,6 +41,8 @@ export interface MerchantRepository {
   /** Replaces the RSA public key AlphaPay requests of the merchant are verified with. */
   setAlphapayMerchantPublicKey(id: string, spkiBase64: string): Promise<boolean>;
   count(): Promise<number>;
+  /** The ids of the merchant's sub-merchants (one level: a sub-merchant has none of its own). */
+  subMerchantIds(parentId: string): Promise<string[]>;
 }
 
 export interface KeyPair {
@@ -150,6 +152,10 @@ export class MerchantService {
 
   count() {
     return this.repo.count();
+  }
+
+  subMerchantIds(parentId: string) {
+    return this.repo.subMerchantIds(parentId);
   }
 
   /**
