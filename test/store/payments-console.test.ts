@@ -183,7 +183,7 @@ describeEachBackend('payments console reads', (backend) => {
     });
   }
 
-  it('reads each page along an index in list order, and a status filter along its own', async () => {
+  it('reads each page along an index in list order, and a status or currency filter along its own', async () => {
     const after = { createdAt: START + 30, id: 'PI5' };
     const first = await plan(merchantPageQuery(store.read, 'M1', { merchantIds: ['M1'] }, null, null, 51));
     expect(first).toContain('payment_intents_merchant_created');
@@ -191,7 +191,9 @@ describeEachBackend('payments console reads', (backend) => {
     expect(deep).toContain('payment_intents_merchant_created');
     const status = await plan(merchantPageQuery(store.read, 'M1', { merchantIds: ['M1'], status: 'REQUIRES_CAPTURE' }, null, after, 51));
     expect(status).toContain('payment_intents_merchant_status');
-    for (const text of [first, deep, status]) expect(text).not.toMatch(/TEMP B-TREE|Sort  /);
+    const amounts = await plan(merchantPageQuery(store.read, 'M1', { merchantIds: ['M1'], currency: 'JPY', amountMin: 100, amountMax: 120 }, null, after, 51));
+    expect(amounts).toContain('payment_intents_merchant_currency');
+    for (const text of [first, deep, status, amounts]) expect(text).not.toMatch(/TEMP B-TREE|Sort  /);
     const last4 = await plan(store.read.selectFrom('payment_attempts').select('intent_id').where('merchant_id', 'in', ['M1']).where('card_last4', 'in', ['4242']));
     expect(last4).toContain('payment_attempts_card_last4');
     const order = await plan(store.read.selectFrom('payment_intents').select('id').where('merchant_id', 'in', ['M1']).where('merchant_order_id', 'in', ['x']));

@@ -144,9 +144,9 @@ function delivery(req: FastifyRequest, d: DeliveryRecord): Html {
     : html`<p class="muted small">Not sent yet${d.status === 'pending' ? html`: due ${formatTime(d.nextAttemptAt)}` : ''}.</p>`;
   const status = d.status === 'succeeded' ? 'ok' : d.status === 'failed' ? 'bad' : 'info';
   const resend = isAdmin(req)
-    ? html`<form method="post" action="${resendPath(d.id)}" class="inline">${hiddenFields(req)}<button type="submit" class="secondary small">Resend</button></form>`
+    ? html`<form method="post" action="${resendPath(d.id)}">${hiddenFields(req)}<button type="submit" class="secondary small">Resend</button></form>`
     : '';
-  return html`<div class="delivery"><p class="small">${dialectLabel(d.dialect)} ${d.dialect === 'uqpay' ? 'webhook' : 'notification'} to <code>${d.url}</code> <span class="badge ${status}">${d.status}</span> ${resend}</p>${tries}</div>`;
+  return html`<div class="delivery"><div class="delivery-head"><p class="small">${dialectLabel(d.dialect)} ${d.dialect === 'uqpay' ? 'webhook' : 'notification'} to <code>${d.url}</code> <span class="badge ${status}">${d.status}</span></p>${resend}</div>${tries}</div>`;
 }
 
 function journal(entries: LedgerRecord[]): Html {

@@ -51,7 +51,7 @@ function row(view: IntentView): Html {
   const refunded = attempt?.refundedAmount ?? 0;
   return html`<tr>
   <td data-label="Created">${formatTime(intent.createdAt)}</td>
-  <td data-label="Payment"><a href="${PAYMENTS_PATH}/${intent.id}"><code>${intent.id}</code></a>${own.map((i) => html`<br><span class="muted small">${i.label} ${i.value}</span>`)}</td>
+  <td data-label="Payment"><div class="ids"><a href="${PAYMENTS_PATH}/${intent.id}"><code>${intent.id}</code></a>${own.map((i) => html`<span class="muted small">${i.label} ${i.value}</span>`)}</div></td>
   <td data-label="Dialect">${dialectLabel(intent.origin)}</td>
   <td data-label="Method">${methodText(attempt) || html`<span class="muted">none yet</span>`}</td>
   <td data-label="Amount" class="num">${formatMoney(intent.amount, intent.currency)}</td>
