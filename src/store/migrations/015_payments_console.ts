@@ -12,9 +12,10 @@ import type { DialectName } from '../store.ts';
  *   far: these columns are left unindexed to spare the payment path).
  * - payment_intents (merchant_id, status, created_at, id): the status
  *   filter, whose wanted statuses are often rare (REQUIRES_CAPTURE).
- * - payment_intents (merchant_id, currency, created_at, id): the currency
- *   filter, and the amount range, which is only given with a currency:
- *   its rows are checked along that currency's range, not the whole list.
+ * - payment_intents (merchant_id, currency, created_at, id, amount): the
+ *   currency filter, and the amount range, which is only given with a
+ *   currency: checked on the index entries along that currency's range
+ *   (SQLite reads a row only once its amount matches).
  * - payment_intents (merchant_id, merchant_order_id): search by the
  *   merchant's order id (UQPAY merchant_order_id, QFPay out_trade_no,
  *   AlphaPay paymentRequestId), also the API's list filter.
@@ -30,7 +31,7 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   await db.schema.dropIndex('payment_intents_merchant_created').execute();
   await db.schema.createIndex('payment_intents_merchant_created').on('payment_intents').columns(['merchant_id', 'created_at', 'id']).execute();
   await db.schema.createIndex('payment_intents_merchant_status').on('payment_intents').columns(['merchant_id', 'status', 'created_at', 'id']).execute();
-  await db.schema.createIndex('payment_intents_merchant_currency').on('payment_intents').columns(['merchant_id', 'currency', 'created_at', 'id']).execute();
+  await db.schema.createIndex('payment_intents_merchant_currency').on('payment_intents').columns(['merchant_id', 'currency', 'created_at', 'id', 'amount']).execute();
   await db.schema.createIndex('payment_intents_merchant_order').on('payment_intents').columns(['merchant_id', 'merchant_order_id']).execute();
 
   // SQLite adds generated columns only as VIRTUAL (computed when read, nothing stored); PostgreSQL only as STORED.

@@ -155,15 +155,37 @@ function journal(entries: LedgerRecord[]): Html {
 
 type Entry = { at: number; order: number; body: Html };
 
+/**
+ * The order of the events one change records together (they share a
+ * millisecond, and their ids are random within it): the order they happen in.
+ */
+const EVENT_ORDER = [
+  'payment_intent.created',
+  'payment_attempt.created',
+  'payment_intent.requires_action',
+  'payment_attempt.capture_requested',
+  'payment_attempt.failed',
+  'payment_intent.succeeded',
+  'payment_intent.failed',
+  'payment_attempt.cancelled',
+  'cancel.succeeded',
+  'cancel.failed',
+  'refund.created',
+  'refund.succeeded',
+  'refund.failed',
+];
+
 function timeline(req: FastifyRequest, r: PaymentRecord): Html {
-  const entries: Entry[] = r.events.map((e, i) => ({
+  const entries: Entry[] = r.events.map((e) => ({
     at: e.createdAt,
-    order: i,
+    // An unknown type (-1) goes last: >>> 0 makes it the largest index.
+    order: EVENT_ORDER.indexOf(e.type) >>> 0,
     body: html`<p>${describe(e, r)}</p>${e.deliveries.map((d) => delivery(req, d))}`,
   }));
   const journals = new Map<string, LedgerRecord[]>();
   for (const l of r.ledger) journals.set(l.journalId, [...(journals.get(l.journalId) ?? []), l]);
-  for (const list of journals.values()) entries.push({ at: list[0]!.createdAt, order: r.events.length, body: html`<p>${journal(list)}</p>` });
+  // A journal is posted by the change whose events share its millisecond: shown after them.
+  for (const list of journals.values()) entries.push({ at: list[0]!.createdAt, order: 2 ** 32, body: html`<p>${journal(list)}</p>` });
   entries.sort((a, b) => a.at - b.at || a.order - b.order);
   if (!entries.length) return html`<p class="empty">Nothing recorded yet.</p>`;
   return html`<ol class="timeline">${entries.map((e) => html`<li><time class="muted small">${formatTime(e.at)}</time>${e.body}</li>`)}</ol>`;
