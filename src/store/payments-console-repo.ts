@@ -126,9 +126,10 @@ export function paymentConsoleReads(store: Store, opts: ConsoleReadsOptions): Pa
 
   return {
     async list(f, after, limit) {
+      if (!f.merchantIds.length) return { items: [], next: null };
       const terms = f.search?.map((t) => t.trim()).filter((t) => t !== '') ?? [];
       const search = terms.length ? await searchMatch(db, opts, f.merchantIds, terms) : null;
-      if (!f.merchantIds.length || (search && !search.intentIds.length && !search.commonLast4.length)) return { items: [], next: null };
+      if (search && !search.intentIds.length && !search.commonLast4.length) return { items: [], next: null };
       const pages = await Promise.all(f.merchantIds.map((m) => merchantPage(m, f, search, after, limit + 1)));
       const merged = pages
         .flat()

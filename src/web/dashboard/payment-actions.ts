@@ -39,7 +39,7 @@ const field = (body: Record<string, unknown> | undefined, name: string): string 
 const REFUND_REASON_DEFAULT = 'requested_by_customer';
 
 /** A form's one-time key, as the payment page makes them. */
-export const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
+const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 export async function paymentActions(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const { payments, idempotency } = deps;
