@@ -231,7 +231,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   const dashboardUsers = new DashboardUsers(dashboardUserRepository(store), {
     now: () => systemClock.now(),
     newId: () => ids.next('DU'),
-    merchantExists: async (id) => (await merchants.byId(id)) !== null,
+    merchants,
   });
   await http.register(dashboardPlugin, {
     prefix: DASHBOARD_PATH,

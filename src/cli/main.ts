@@ -2,20 +2,23 @@
  * polypay start                      run the platform (embedded SQLite unless DATABASE_URL is set)
  * polypay merchant create --name N   create a merchant and print its credentials
  * polypay merchant disable ID        disable a merchant (and its sub-merchants): its tokens stop working at once
+ * polypay user create --merchant M --email E   create a dashboard user and print its password once
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Platform } from '../app.ts';
 import { loadConfig, type Config } from '../config.ts';
+import { DASHBOARD_ROLES, DashboardUserError, DashboardUsers, type DashboardRole } from '../core/dashboard/users.ts';
 import { IdGenerator } from '../core/ids.ts';
 import { MerchantService, type IssuedCredentials } from '../core/merchants/merchants.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { generateRsaKeyPair } from '../dialects/alphapay/signature.ts';
+import { dashboardUserRepository } from '../store/dashboard-users-repo.ts';
 import { merchantRepository } from '../store/merchants-repo.ts';
 import { takeIdNode } from '../store/platform-counters.ts';
 import { privateFiles } from '../store/private-files.ts';
-import { openStore, sqliteFile } from '../store/store.ts';
+import { openStore, sqliteFile, type Store } from '../store/store.ts';
 import { describeStartFailure } from './start-failure.ts';
 
 const USAGE = `usage:
@@ -23,6 +26,7 @@ const USAGE = `usage:
   polypay merchant create --name NAME [--webhook-url URL] [--parent MERCHANT_ID] [--data-dir DIR] [--json]
   polypay merchant disable MERCHANT_ID [--data-dir DIR]
   polypay merchant alphapay-key --merchant MERCHANT_ID --public-key-file FILE [--data-dir DIR]
+  polypay user create --merchant MERCHANT_ID --email EMAIL [--role admin|viewer] [--data-dir DIR] [--json]
   polypay --help
 
   start            serve the APIs and hosted pages (default 127.0.0.1:8080, data in ./data)
@@ -30,6 +34,9 @@ const USAGE = `usage:
                    --json prints them as one JSON object
   merchant disable disable a merchant and its sub-merchants: their tokens and app codes stop working
   merchant alphapay-key  register the merchant's own RSA public key for AlphaPay requests
+  user create      create a dashboard user of a merchant (role admin unless --role viewer) with a
+                   generated password, printed once; --json prints one line
+                   {"email","password","role","merchant_id"}
 
 The environment configures the rest: PORT, HOST, POLYPAY_DATA_DIR, DATABASE_URL
 (postgres://... instead of the embedded SQLite), POLYPAY_MODE, POLYPAY_BASE_URL,
@@ -82,6 +89,24 @@ async function start(args: string[]): Promise<number> {
   }
 }
 
+/** demo-merchant.json: the demo merchant's credentials and its dashboard login. */
+type DemoFile = IssuedCredentials & { dashboard?: { email: string; password: string; role: string } };
+
+const DEMO_DASHBOARD_EMAIL = 'demo@polypay.example';
+
+/** Creates the demo merchant's dashboard admin and writes its login into the demo file (owner-only, as before). */
+async function demoDashboardLogin(platform: Platform, demo: DemoFile, demoFile: string): Promise<{ email: string; password: string } | null> {
+  try {
+    const { user, password } = await platform.dashboardUsers.create({ merchantId: demo.merchant_id, email: DEMO_DASHBOARD_EMAIL, role: 'admin' });
+    demo.dashboard = { email: user.email, password, role: user.role };
+    writeFileSync(demoFile, JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 });
+    return { email: user.email, password };
+  } catch (e) {
+    if (e instanceof DashboardUserError) return null; // someone already made that user: theirs to keep
+    throw e;
+  }
+}
+
 /** What `serve` has opened so far: a start that fails closes it. */
 interface Opened {
   config?: Config;
@@ -101,15 +126,17 @@ async function serve(flags: { port?: number; host?: string; dataDir?: string }, 
   opened.platform = platform;
   // The demo merchant's credentials are printed once, when it is created; later starts say where they are.
   let created: IssuedCredentials | null = null;
-  let demoId: string | null = null;
   const demoFile = path.join(config.dataDir, DEMO_FILE);
+  let demo: DemoFile | null = null;
   if ((await platform.merchants.count()) === 0) {
     created = await platform.merchants.create({ name: 'Demo Merchant' });
-    demoId = created.merchant_id;
+    demo = created;
     writeFileSync(demoFile, JSON.stringify(created, null, 2) + '\n', { mode: 0o600 });
   } else if (existsSync(demoFile)) {
-    demoId = (JSON.parse(readFileSync(demoFile, 'utf8')) as IssuedCredentials).merchant_id;
+    demo = JSON.parse(readFileSync(demoFile, 'utf8')) as DemoFile;
   }
+  // The demo merchant's dashboard admin, made once (also for a data dir from before the dashboard) and kept with its credentials.
+  const dashboardLogin = demo && !demo.dashboard ? await demoDashboardLogin(platform, demo, demoFile) : null;
   privateFiles(demoFile);
   const baseUrl = await platform.listen();
   const lines = [
@@ -119,18 +146,23 @@ async function serve(flags: { port?: number; host?: string; dataDir?: string }, 
     `  UQPAY API:       ${baseUrl}/api`,
   ];
   if (created) {
-    const demo = created;
     lines.push(
-      `  demo merchant:   ${demo.merchant_id} (created now; credentials also in ${demoFile}, not shown again)`,
-      `    UQPAY client_id:      ${demo.uqpay.client_id}`,
-      `    UQPAY api_key:        ${demo.uqpay.api_key}`,
-      `    UQPAY webhook_secret: ${demo.uqpay.webhook_secret}`,
-      `    AlphaPay merchant:    ${demo.alphapay.merchant_code}`,
-      `    QFPay app_code:       ${demo.qfpay.app_code}`,
-      `    QFPay client_key:     ${demo.qfpay.client_key}`,
+      `  demo merchant:   ${created.merchant_id} (created now; credentials also in ${demoFile}, not shown again)`,
+      `    UQPAY client_id:      ${created.uqpay.client_id}`,
+      `    UQPAY api_key:        ${created.uqpay.api_key}`,
+      `    UQPAY webhook_secret: ${created.uqpay.webhook_secret}`,
+      `    AlphaPay merchant:    ${created.alphapay.merchant_code}`,
+      `    QFPay app_code:       ${created.qfpay.app_code}`,
+      `    QFPay client_key:     ${created.qfpay.client_key}`,
     );
-  } else if (demoId) {
-    lines.push(`  demo merchant:   ${demoId} (credentials in ${demoFile})`);
+  } else if (demo) {
+    lines.push(`  demo merchant:   ${demo.merchant_id} (credentials in ${demoFile})`);
+  }
+  lines.push(`  dashboard:       ${baseUrl}/dashboard`);
+  if (dashboardLogin) {
+    lines.push(`    email:    ${dashboardLogin.email}`, `    password: ${dashboardLogin.password}   (created now; also in ${demoFile})`);
+  } else if (demo?.dashboard) {
+    lines.push(`    demo login in ${demoFile} (${demo.dashboard.email})`);
   }
   process.stdout.write(lines.join('\n') + '\n\n');
   const stop = async () => {
@@ -182,18 +214,22 @@ async function merchantCreate(args: string[]): Promise<number> {
 }
 
 /** Runs `fn` with the merchants of the database the server uses (opened for it, closed after). */
-async function withMerchants<T>(config: Config, fn: (merchants: MerchantService) => Promise<T>, { makesMerchants = false } = {}): Promise<T> {
+async function withMerchants<T>(
+  config: Config,
+  fn: (merchants: MerchantService, opened: { store: Store; newId: (prefix: string) => string }) => Promise<T>,
+  { makesMerchants = false } = {},
+): Promise<T> {
   const vault = new SecretBox(config.encryptionKey);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, secrets: vault });
   try {
-    // Only a command that makes merchants takes an id generator's node number (a write to the database).
+    // Only a command that makes something takes an id generator's node number (a write to the database).
     const ids = makesMerchants ? new IdGenerator(await takeIdNode(store)) : null;
-    const newId = () => {
-      if (!ids) throw new Error('this command makes no merchant');
-      return ids.next('M');
+    const newId = (prefix: string) => {
+      if (!ids) throw new Error('this command makes nothing');
+      return ids.next(prefix);
     };
-    const merchants = new MerchantService(merchantRepository(store, vault), { now: Date.now, newId, rsaKeyPair: generateRsaKeyPair, vault });
-    return await fn(merchants);
+    const merchants = new MerchantService(merchantRepository(store, vault), { now: Date.now, newId: () => newId('M'), rsaKeyPair: generateRsaKeyPair, vault });
+    return await fn(merchants, { store, newId });
   } finally {
     await store.close();
   }
@@ -239,6 +275,41 @@ async function merchantAlphapayKey(args: string[]): Promise<number> {
   return 0;
 }
 
+// ---- Dashboard users --------------------------------------------------------
+
+async function userCreate(args: string[]): Promise<number> {
+  const { values } = strictly(() =>
+    parseArgs({
+      args,
+      options: { merchant: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' }, help: HELP_OPTION },
+    }),
+  );
+  if (values.help) return help();
+  if (!values.merchant || !values.email) throw new UsageError('--merchant and --email are required');
+  const role = (values.role ?? 'admin') as DashboardRole;
+  if (!DASHBOARD_ROLES.includes(role)) throw new UsageError(`--role must be admin or viewer, not ${JSON.stringify(values.role)}`);
+  const config = loadConfig(process.env, values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+  if (!config.databaseUrl && !existsSync(sqliteFile(config.dataDir))) {
+    process.stderr.write(`polypay: no database in ${path.resolve(config.dataDir)}: start polypay once, or pass --data-dir\n`);
+    return 1;
+  }
+  const input = { merchantId: values.merchant, email: values.email, role };
+  const created = await withMerchants(
+    config,
+    (merchants, { store, newId }) => new DashboardUsers(dashboardUserRepository(store), { now: Date.now, newId: () => newId('DU'), merchants }).create(input),
+    { makesMerchants: true },
+  );
+  const login = { email: created.user.email, password: created.password, role: created.user.role, merchant_id: created.user.merchantId };
+  if (values.json) process.stdout.write(JSON.stringify(login) + '\n');
+  else {
+    process.stdout.write(
+      `dashboard user ${login.email} (${login.role}) created for merchant ${login.merchant_id}\n` +
+        `  password: ${login.password}\n  (shown only now; sign in at ${config.publicBaseUrl ?? `http://${config.host}:${config.port}`}/dashboard)\n`,
+    );
+  }
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   process.umask(0o077); // whatever the CLI creates (the database's -wal and -shm too) is the owner's alone
   const [command, sub, ...rest] = argv;
@@ -247,10 +318,11 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'merchant' && sub === 'create') return await merchantCreate(rest);
     if (command === 'merchant' && sub === 'alphapay-key') return await merchantAlphapayKey(rest);
     if (command === 'merchant' && sub === 'disable') return await merchantDisable(rest);
+    if (command === 'user' && sub === 'create') return await userCreate(rest);
     if (command === '--help' || command === '-h' || command === 'help') return help();
-    if (command === 'merchant' && (sub === '--help' || sub === '-h')) return help();
+    if ((command === 'merchant' || command === 'user') && (sub === '--help' || sub === '-h')) return help();
     if (command === undefined) throw new UsageError('which command?');
-    throw new UsageError(`unknown command: ${command === 'merchant' ? `merchant ${sub ?? ''}`.trim() : command}`);
+    throw new UsageError(`unknown command: ${command === 'merchant' || command === 'user' ? `${command} ${sub ?? ''}`.trim() : command}`);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`polypay: ${e.message}\n${USAGE}\n`);

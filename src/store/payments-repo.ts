@@ -15,6 +15,7 @@ import {
 } from '../core/payments/repository.ts';
 import { plannedDelivery } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
+import { paymentMethodName } from '../core/payments/stats.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
@@ -97,6 +98,7 @@ export function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
     refunded_amount: a.refundedAmount,
     auto_capture: a.autoCapture ? 1 : 0,
     payment_method: JSON.stringify(a.paymentMethod),
+    method: paymentMethodName(a.paymentMethod),
     failure_code: a.failureCode,
     auth_code: a.authCode,
     rrn: a.rrn,

@@ -64,6 +64,8 @@ export interface PaymentAttemptTable {
   refunded_amount: number;
   auto_capture: number; // 0 | 1
   payment_method: string; // JSON, masked card data only
+  /** "card" or the wallet's kind (paymentMethodName), for the dashboard's totals (migration 014; null before it). */
+  method: string | null;
   failure_code: string | null;
   auth_code: string | null;
   rrn: string | null;

@@ -96,13 +96,17 @@ describe('polypay start: the demo merchant', () => {
     const first = await startOnce(dataDir);
     const demoFile = path.join(dataDir, 'demo-merchant.json');
     const demo = JSON.parse(readFileSync(demoFile, 'utf8'));
-    const secrets = [demo.uqpay.api_key, demo.uqpay.webhook_secret, demo.qfpay.client_key];
+    const secrets = [demo.uqpay.api_key, demo.uqpay.webhook_secret, demo.qfpay.client_key, demo.dashboard.password];
     for (const s of secrets) expect(first).toContain(s);
+    // The demo merchant's dashboard admin: printed with the credentials, kept in the same owner-only file.
+    expect(demo.dashboard).toEqual({ email: 'demo@polypay.example', password: expect.stringMatching(/^[A-Za-z0-9]{22}$/), role: 'admin' });
+    expect(first).toMatch(/dashboard: +http:\/\/127\.0\.0\.1:\d+\/dashboard\n +email: +demo@polypay\.example\n +password: +\w{22}/);
     expect((statSync(demoFile).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
 
     const second = await startOnce(dataDir);
     expect(second).toContain(`demo merchant:   ${demo.merchant_id} (credentials in ${demoFile})`);
+    expect(second).toContain(`demo login in ${demoFile} (demo@polypay.example)`);
     for (const s of [...secrets, demo.uqpay.client_id, demo.qfpay.app_code]) expect(second).not.toContain(s);
   });
 });

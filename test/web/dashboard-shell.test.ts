@@ -122,3 +122,57 @@ describe('dashboard shell', () => {
     expect(r.text).toContain('Page not found');
   });
 });
+
+describe('dashboard sign-in throttle', () => {
+  let tp: TestPlatform;
+  let merchantId: string;
+  beforeAll(async () => {
+    tp = await startPlatform('sqlite');
+    merchantId = (await tp.platform.merchants.create({ name: 'Throttle Shop' })).merchant_id;
+  });
+  afterAll(async () => tp?.close());
+
+  const message = (t: string) => /role="alert">([^<]*)</.exec(t)?.[1];
+
+  it('refuses an account after 5 failures in 15 minutes, even with the right password, and says why', async () => {
+    const login = await createUser(tp, { merchantId });
+    for (let i = 0; i < 5; i++) expect((await submitSignIn(new DashboardClient(tp.baseUrl), login.email, `wrong-${i}`)).status).toBe(401);
+    const right = await submitSignIn(new DashboardClient(tp.baseUrl), login.email, login.password);
+    expect(right.status).toBe(429);
+    expect(message(right.text)).toBe('Too many failed sign-in attempts. Wait 15 minutes, then try again.');
+    expect(right.headers.getSetCookie().some((c) => c.startsWith('polypay_session='))).toBe(false);
+    // An unknown email is throttled the same way: the answer tells nothing about which accounts exist.
+    for (let i = 0; i < 5; i++) await submitSignIn(new DashboardClient(tp.baseUrl), 'ghost@example.com', 'x');
+    expect(message((await submitSignIn(new DashboardClient(tp.baseUrl), 'ghost@example.com', 'x')).text)).toBe(message(right.text));
+    // Once the failures are older than the window, the right password works again.
+    await tp.platform.store.unit((db) => db.updateTable('dashboard_sign_in_failures').set({ failed_at: Date.now() - 16 * 60_000 }).execute());
+    expect((await submitSignIn(new DashboardClient(tp.baseUrl), login.email, login.password)).status).toBe(303);
+  });
+
+  it('refuses an address after 20 failures over any accounts', async () => {
+    await tp.platform.store.unit((db) => db.deleteFrom('dashboard_sign_in_failures').execute());
+    const login = await createUser(tp, { merchantId });
+    for (let i = 0; i < 20; i++) expect((await submitSignIn(new DashboardClient(tp.baseUrl), `someone${i}@example.com`, 'guess')).status).toBe(401);
+    expect((await submitSignIn(new DashboardClient(tp.baseUrl), login.email, login.password)).status).toBe(429);
+  });
+});
+
+describe('dashboard behind https', () => {
+  let tp: TestPlatform;
+  beforeAll(async () => {
+    tp = await startPlatform('sqlite', { config: { publicBaseUrl: 'https://pay.example.com' } });
+  });
+  afterAll(async () => tp?.close());
+
+  it('marks its cookies Secure', async () => {
+    const merchantId = (await tp.platform.merchants.create({ name: 'Secure Shop' })).merchant_id;
+    const login = await createUser(tp, { merchantId });
+    // The proxy in front would forward to this address.
+    const client = new DashboardClient(`http://127.0.0.1:${(tp.platform.http.server.address() as { port: number }).port}`);
+    const r = await submitSignIn(client, login.email, login.password);
+    expect(r.status).toBe(303);
+    const cookie = r.headers.getSetCookie().find((c) => c.startsWith('polypay_session='))!;
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; HttpOnly/);
+  });
+});

@@ -89,7 +89,7 @@ export class DashboardUsers {
       /** Real time: sessions and throttling do not follow the sandbox clock. */
       now: () => number;
       newId: () => string;
-      merchantExists: (id: string) => Promise<boolean>;
+      merchants: { byId(id: string): Promise<object | null> };
       sessions?: SessionPolicy;
       throttle?: ThrottlePolicy;
     },
@@ -108,7 +108,7 @@ export class DashboardUsers {
     const email = normalizeEmail(input.email);
     if (!EMAIL.test(email) || email.length > 254) throw new DashboardUserError(`${JSON.stringify(input.email)} is not an email address`);
     if (!DASHBOARD_ROLES.includes(input.role)) throw new DashboardUserError(`role must be admin or viewer, not ${JSON.stringify(input.role)}`);
-    if (!(await this.deps.merchantExists(input.merchantId))) throw new DashboardUserError(`merchant ${input.merchantId} not found`);
+    if ((await this.deps.merchants.byId(input.merchantId)) === null) throw new DashboardUserError(`merchant ${input.merchantId} not found`);
     const password = generatePassword();
     const user: DashboardUser = { id: this.deps.newId(), merchantId: input.merchantId, email, role: input.role, createdAt: this.deps.now(), disabledAt: null };
     if (!(await this.repo.insertUser(user, await hashPassword(password)))) throw new DashboardUserError(`a dashboard user with the email ${email} already exists`);

@@ -33,10 +33,11 @@
       var v = data.volume[Number(area.getAttribute('data-index'))];
       draw(area, v.series, v.series.map(function (s) { return s.values; }), money(v.exponent), data);
     });
-    document.querySelectorAll('[data-chart="success-rate"]').forEach(function (area) {
-      draw(area, data.successRate, data.successRate.map(function (s) { return s.values; }), function (u, values) {
-        return values.map(function (v) { return v + '%'; });
-      }, data);
+    var percent = function (u, values) { return values.map(function (v) { return v + '%'; }); };
+    [['dialect-rates', data.dialectRates], ['method-rates', data.methodRates]].forEach(function (chart) {
+      document.querySelectorAll('[data-chart="' + chart[0] + '"]').forEach(function (area) {
+        draw(area, chart[1], chart[1].map(function (s) { return s.values; }), percent, data);
+      });
     });
   });
 })();
