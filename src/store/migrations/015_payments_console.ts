@@ -5,11 +5,13 @@ import type { DialectName } from '../store.ts';
  * What the merchant console's payments list and timeline read
  * (store/payments-console-repo.ts), kept fast at 100k payments and more:
  *
- * - payment_intents (merchant_id, created_at, id) replaces (merchant_id,
- *   created_at): the list's keyset order, so every page (first or deep) is
- *   one index range; the date range, dialect and method filters are
- *   checked on the rows this range walks (a rare dialect or method walks
- *   far: these columns are left unindexed to spare the payment path).
+ * - payment_intents_merchant_created gets id after created_at: the list's
+ *   keyset order, so every page (first or deep) is one index range. It
+ *   keeps the columns migration 014 put after them for the overview's
+ *   totals (read from the index alone). The date range is a range of it;
+ *   the dialect is checked on its entries, the method on the rows it leads
+ *   to (a rare method walks far: left without an index of its own to spare
+ *   the payment path another index write).
  * - payment_intents (merchant_id, status, created_at, id): the status
  *   filter, whose wanted statuses are often rare (REQUIRES_CAPTURE).
  * - payment_intents (merchant_id, currency, created_at, id, amount): the
@@ -29,7 +31,11 @@ import type { DialectName } from '../store.ts';
  */
 export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   await db.schema.dropIndex('payment_intents_merchant_created').execute();
-  await db.schema.createIndex('payment_intents_merchant_created').on('payment_intents').columns(['merchant_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('payment_intents_merchant_created')
+    .on('payment_intents')
+    .columns(['merchant_id', 'created_at', 'id', 'origin', 'status', 'currency', 'captured_amount', 'latest_attempt_id'])
+    .execute();
   await db.schema.createIndex('payment_intents_merchant_status').on('payment_intents').columns(['merchant_id', 'status', 'created_at', 'id']).execute();
   await db.schema.createIndex('payment_intents_merchant_currency').on('payment_intents').columns(['merchant_id', 'currency', 'created_at', 'id', 'amount']).execute();
   await db.schema.createIndex('payment_intents_merchant_order').on('payment_intents').columns(['merchant_id', 'merchant_order_id']).execute();
