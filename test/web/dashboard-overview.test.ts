@@ -77,7 +77,8 @@ describeEachBackend('dashboard overview', (backend) => {
     // The charts' data, for the script to draw: no script runs inline.
     const data = JSON.parse(/<script type="application\/json" id="overview-data">([^<]*)<\/script>/.exec(page)![1]!);
     expect(data.days).toHaveLength(30);
-    expect(data.volume.map((v: { currency: string }) => v.currency)).toEqual(['SGD', 'HKD', 'CAD']);
+    expect(data.volume.map((v: { currency: string }) => v.currency)).toEqual(['SGD', 'CAD', 'HKD']);
+    expect(data.volume[0].series.map((s: { label: string }) => s.label)).toEqual(['UQPAY']);
     expect(data.methodRates.map((r: { label: string; values: unknown[] }) => [r.label, r.values.at(-1)])).toEqual([['Alipay', 100], ['Card', 75]]);
     const sgd = data.volume[0].series.find((s: { label: string }) => s.label === 'UQPAY');
     expect(sgd.values.at(-1)).toBe(3550);

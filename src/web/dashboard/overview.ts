@@ -16,7 +16,7 @@ import { dashboardPage } from './layout.ts';
 
 const DAY_MS = 86_400_000;
 const PERIOD_DAYS = 30;
-/** Currencies charted at most (the largest by volume); the tables list them all. */
+/** Currencies charted at most (those with the most successful payments); the tables list them all. */
 const CHARTED_CURRENCIES = 4;
 
 /** The merchants' balances, added up per currency (each from the ledger query the UQPAY balance API answers with). */
@@ -103,10 +103,11 @@ function chartData(byDialect: readonly DailyTotals[], byMethod: readonly DailyTo
       const succeeded = perDay(mine, (t) => t.succeeded);
       return { label: label(key), values: perDay(mine, (t) => t.attempted).map((a, i) => (a === 0 ? null : Math.round((succeeded[i]! * 1000) / a) / 10)) };
     });
-  const volumeByCurrency = new Map<string, number>();
-  for (const t of byDialect) volumeByCurrency.set(t.currency, (volumeByCurrency.get(t.currency) ?? 0) + t.volume);
-  const currencies = [...volumeByCurrency.entries()]
-    .filter(([, v]) => v > 0)
+  // Amounts in different currencies do not compare: the currencies with the most successful payments are charted.
+  const paymentsByCurrency = new Map<string, number>();
+  for (const t of byDialect) paymentsByCurrency.set(t.currency, (paymentsByCurrency.get(t.currency) ?? 0) + t.succeeded);
+  const currencies = [...paymentsByCurrency.entries()]
+    .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, CHARTED_CURRENCIES)
     .map(([c]) => c);
@@ -116,7 +117,11 @@ function chartData(byDialect: readonly DailyTotals[], byMethod: readonly DailyTo
     volume: currencies.map((currency) => ({
       currency,
       exponent: exponentOf(currency),
-      series: keys(byDialect).map((key) => ({ label: dialectLabel(key), values: perDay(byDialect.filter((t) => t.key === key && t.currency === currency), (t) => t.volume) })),
+      // Only the dialects that took this currency.
+      series: keys(byDialect.filter((t) => t.currency === currency && t.volume > 0)).map((key) => ({
+        label: dialectLabel(key),
+        values: perDay(byDialect.filter((t) => t.key === key && t.currency === currency), (t) => t.volume),
+      })),
     })),
     dialectRates: rates(byDialect, dialectLabel),
     methodRates: rates(byMethod, methodLabel),
