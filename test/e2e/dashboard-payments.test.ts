@@ -100,7 +100,11 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('dashboard payments in a browser',
       await page.reload();
     }
     await expect(entry.textContent()).resolves.toContain('HTTP 200');
-    await expect(entry.locator('button', { hasText: 'Resend' }).count()).resolves.toBe(1);
+    // Resend posts to the developers pages' redelivery route, with the way back to this timeline.
+    const resend = entry.locator('form', { has: page.locator('button', { hasText: 'Resend' }) });
+    await expect(resend.getAttribute('action')).resolves.toMatch(/^\/dashboard\/developers\/deliveries\/[^/]+\/resend$/);
+    await expect(resend.locator('input[name="_return"]').getAttribute('value')).resolves.toBe(`/dashboard/payments/${made.card}#timeline-h`);
+    await expect(resend.locator('input[name="_key"]').count()).resolves.toBe(1);
     await screenshotAtWidths(page, 'dashboard-payment');
 
     const refunds = await uqpay.get(`/v2/payment/refunds?payment_intent_id=${made.card}`);

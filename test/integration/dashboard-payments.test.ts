@@ -74,6 +74,8 @@ describe('dashboard payments pages', () => {
     expect(detail.text).toContain('Payment created for USD 12.34');
     expect(detail.text).toContain('Payment succeeded');
     expect(detail.text).toContain('Ledger journal');
+    // No webhook URL, so nothing is sent and there is nothing to resend.
+    expect(detail.text).not.toContain('/resend');
   });
 
   it('says what is wrong with a filter instead of listing', async () => {

@@ -136,7 +136,8 @@ function threeDS(attempt: PaymentAttempt | null): Html {
   return a ? html`; 3DS ${a.version} authenticated (status ${a.status}, ECI ${a.eci})` : html``;
 }
 
-function delivery(req: FastifyRequest, d: DeliveryRecord): Html {
+/** A webhook and its tries; its Resend form asks the developers pages to come `back` to this timeline. */
+function delivery(req: FastifyRequest, d: DeliveryRecord, back: string): Html {
   const tries = d.tries.length
     ? html`<table class="data tries"><thead><tr><th scope="col">Try</th><th scope="col">Sent</th><th scope="col">Answer</th><th scope="col" class="num">Took</th></tr></thead><tbody>${d.tries.map(
         (t) => html`<tr><td data-label="Try">${t.attempt}</td><td data-label="Sent">${formatTime(t.attemptedAt)}</td><td data-label="Answer">${t.statusCode !== null ? html`<span class="badge ${t.statusCode >= 200 && t.statusCode < 300 ? 'ok' : 'bad'}">HTTP ${t.statusCode}</span> ` : ''}${t.error ? cut(t.error) : ''}</td><td data-label="Took" class="num">${t.durationMs} ms</td></tr>`,
@@ -144,7 +145,7 @@ function delivery(req: FastifyRequest, d: DeliveryRecord): Html {
     : html`<p class="muted small">Not sent yet${d.status === 'pending' ? html`: due ${formatTime(d.nextAttemptAt)}` : ''}.</p>`;
   const status = d.status === 'succeeded' ? 'ok' : d.status === 'failed' ? 'bad' : 'info';
   const resend = isAdmin(req)
-    ? html`<form method="post" action="${resendPath(d.id)}">${hiddenFields(req)}<button type="submit" class="secondary small">Resend</button></form>`
+    ? html`<form method="post" action="${resendPath(d.id)}">${hiddenFields(req)}<input type="hidden" name="_return" value="${back}"><button type="submit" class="secondary small">Resend</button></form>`
     : '';
   return html`<div class="delivery"><div class="delivery-head"><p class="small">${dialectLabel(d.dialect)} ${d.dialect === 'uqpay' ? 'webhook' : 'notification'} to <code>${d.url}</code> <span class="badge ${status}">${d.status}</span></p>${resend}</div>${tries}</div>`;
 }
@@ -180,7 +181,7 @@ function timeline(req: FastifyRequest, r: PaymentRecord): Html {
     at: e.createdAt,
     // An unknown type (-1) goes last: >>> 0 makes it the largest index.
     order: EVENT_ORDER.indexOf(e.type) >>> 0,
-    body: html`<p>${describe(e, r)}</p>${e.deliveries.map((d) => delivery(req, d))}`,
+    body: html`<p>${describe(e, r)}</p>${e.deliveries.map((d) => delivery(req, d, `${PAYMENTS_PATH}/${encodeURIComponent(r.intent.id)}#timeline-h`))}`,
   }));
   const journals = new Map<string, LedgerRecord[]>();
   for (const l of r.ledger) journals.set(l.journalId, [...(journals.get(l.journalId) ?? []), l]);
