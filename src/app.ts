@@ -22,6 +22,8 @@ import { generateRsaKeyPair } from './dialects/alphapay/signature.ts';
 import { QfpayNotificationRenderer } from './dialects/qfpay/notifications.ts';
 import { qfpayFault } from './dialects/qfpay/errors.ts';
 import { qfpayPlugin } from './dialects/qfpay/plugin.ts';
+import { CAPTURE_SCOPE as QFPAY_CAPTURE_SCOPE, REFERENCE_SCOPE as QFPAY_REFERENCE_SCOPE } from './dialects/qfpay/routes.ts';
+import { PAYMENT_REFERENCE_SCOPE, REFUND_REFERENCE_SCOPE } from './dialects/alphapay/wire.ts';
 import { qfpayCardPolicy } from './dialects/qfpay/wire.ts';
 import { UqpayAuth } from './dialects/uqpay/auth.ts';
 import { uqpayFault } from './dialects/uqpay/errors.ts';
@@ -45,6 +47,7 @@ import { issuingStore } from './store/issuing-repo.ts';
 import { isStoreUnavailable } from './store/faults.ts';
 import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
+import { paymentConsoleReads } from './store/payments-console-repo.ts';
 import { paymentsStore } from './store/payments-repo.ts';
 import { referenceRepository } from './store/references-repo.ts';
 import { simCardNetworkRecords } from './store/sim-card-network-repo.ts';
@@ -241,6 +244,8 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     sandbox,
     users: dashboardUsers,
     stats: paymentStats(store),
+    paymentConsole: paymentConsoleReads(store, { referenceScopes: [QFPAY_REFERENCE_SCOPE, QFPAY_CAPTURE_SCOPE, PAYMENT_REFERENCE_SCOPE, REFUND_REFERENCE_SCOPE] }),
+    idempotency,
     publicBaseUrl: config.publicBaseUrl,
   });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });

@@ -15,6 +15,7 @@ import {
 } from '../core/payments/repository.ts';
 import { plannedDelivery } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
+import { paymentMethodName } from '../core/payments/stats.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
@@ -29,7 +30,7 @@ const merchantWebhookUrl = prepared<{ webhook_url: string | null }>('merchant we
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 const parse = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
 
-function intentRow(i: PaymentIntent): PaymentIntentTable {
+export function intentRow(i: PaymentIntent): PaymentIntentTable {
   return {
     id: i.id,
     merchant_id: i.merchantId,
@@ -57,7 +58,7 @@ function intentRow(i: PaymentIntent): PaymentIntentTable {
   };
 }
 
-function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
+export function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
   return {
     id: r.id,
     merchantId: r.merchant_id,
@@ -85,7 +86,7 @@ function toIntent(r: Selectable<PaymentIntentTable>): PaymentIntent {
   };
 }
 
-function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
+export function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
   return {
     id: a.id,
     intent_id: a.intentId,
@@ -97,6 +98,7 @@ function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
     refunded_amount: a.refundedAmount,
     auto_capture: a.autoCapture ? 1 : 0,
     payment_method: JSON.stringify(a.paymentMethod),
+    method: paymentMethodName(a.paymentMethod),
     failure_code: a.failureCode,
     auth_code: a.authCode,
     rrn: a.rrn,
@@ -113,7 +115,7 @@ function attemptRow(a: PaymentAttempt): PaymentAttemptTable {
   };
 }
 
-function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
+export function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
   return {
     id: r.id,
     intentId: r.intent_id,
@@ -141,7 +143,7 @@ function toAttempt(r: Selectable<PaymentAttemptTable>): PaymentAttempt {
   };
 }
 
-function refundRow(f: Refund): RefundTable {
+export function refundRow(f: Refund): RefundTable {
   return {
     id: f.id,
     merchant_id: f.merchantId,
@@ -160,7 +162,7 @@ function refundRow(f: Refund): RefundTable {
   };
 }
 
-function toRefund(r: Selectable<RefundTable>): Refund {
+export function toRefund(r: Selectable<RefundTable>): Refund {
   return {
     id: r.id,
     merchantId: r.merchant_id,

@@ -64,6 +64,8 @@ export interface PaymentAttemptTable {
   refunded_amount: number;
   auto_capture: number; // 0 | 1
   payment_method: string; // JSON, masked card data only
+  /** "card" or the wallet's kind (paymentMethodName), for the dashboard's totals (migration 014; null before it). */
+  method: string | null;
   failure_code: string | null;
   auth_code: string | null;
   rrn: string | null;
@@ -77,6 +79,10 @@ export interface PaymentAttemptTable {
   complete_time: number | null;
   created_at: number;
   updated_at: number;
+  /** Migration 015: computed by the database from payment_method (never written): a card's last 4, else null. */
+  card_last4?: string | null;
+  /** Migration 015, computed likewise: "card:<network>" or "wallet:<kind>". */
+  method_name?: string | null;
 }
 
 export interface RefundTable {

@@ -1,7 +1,8 @@
 /**
  * A database written by an earlier release is upgraded in place when the
  * platform starts: migrations that change indexes (005: partial indexes for
- * the sweeps) must keep finding the rows that were there before.
+ * the sweeps; 014: covering indexes for the dashboard) must keep finding
+ * the rows that were there before.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { paymentStats } from '../../src/store/payment-stats-repo.ts';
 import { paymentsStore } from '../../src/store/payments-repo.ts';
 import { migrate, openStore, type Store } from '../../src/store/store.ts';
 import { createPgDatabase, describeEachBackend } from '../support/platform.ts';
@@ -74,6 +76,7 @@ describeEachBackend('a database of the previous schema, upgraded at start', (bac
       .insertInto('payment_attempts')
       .values([attempt('PA1', 'INITIATED', NOW - HOUR), attempt('PA2', 'PENDING_AUTHORIZATION', NOW - HOUR, 'W1'), attempt('PA3', 'SUCCEEDED', NOW - HOUR), attempt('PA4', 'INITIATED', NOW + HOUR)])
       .execute();
+    await old.updateTable('payment_attempts').set({ payment_method: '{"type":"wallet","wallet":{"kind":"alipaycn","flow":"qrcode"}}' }).where('id', '=', 'PA2').execute();
     const refund = (id: string, status: string, updatedAt: number) => ({
       id,
       merchant_id: 'M1',
@@ -109,6 +112,12 @@ describeEachBackend('a database of the previous schema, upgraded at start', (bac
   it('the recovery sweep finds the refunds left in flight, and only those', async () => {
     const stranded = await paymentsStore(store).reads.refundsInFlight(NOW, 100);
     expect(stranded.map((r) => r.id)).toEqual(['RF1']);
+  });
+
+  it("the dashboard's totals count the attempts made before, under their method (014)", async () => {
+    const totals = await paymentStats(store).dailyByMethod(['M1'], 0);
+    const attempts = (method: string) => totals.filter((t) => t.key === method).reduce((n, t) => n + t.attempted, 0);
+    expect([attempts('card'), attempts('alipaycn'), attempts('unknown')]).toEqual([3, 1, 0]);
   });
 
   it('a wallet token stays unique; attempts without one are not limited', async () => {

@@ -4,9 +4,12 @@
  * runs, an object of another merchant answered 404, and a post without the
  * CSRF token refused before the handler.
  */
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdempotencyKeys } from '../../src/http/idempotency.ts';
 import { paymentStats } from '../../src/store/payment-stats-repo.ts';
+import { paymentConsoleReads } from '../../src/store/payments-console-repo.ts';
 import type { DashboardDeps } from '../../src/web/dashboard/deps.ts';
 import { requireAdmin, requireVisible } from '../../src/web/dashboard/guards.ts';
 import { html } from '../../src/web/dashboard/html.ts';
@@ -45,6 +48,7 @@ describe('dashboard guards for page modules', () => {
     const deps: DashboardDeps = {
       store: p.store, merchants: p.merchants, payments: p.payments, issuing: p.issuing, relay: p.relay, clock: p.clock,
       sandbox: true, users: p.dashboardUsers, stats: paymentStats(p.store), publicBaseUrl: undefined,
+      paymentConsole: paymentConsoleReads(p.store, { referenceScopes: [] }), idempotency: new IdempotencyKeys(p.store, p.clock, randomBytes(32)),
     };
     app = Fastify();
     await app.register(async (web) => {

@@ -1,6 +1,6 @@
 /**
  * The overview over payments made through each dialect's API: balances per
- * currency, and payments, success rate and volume per dialect and method,
+ * currency, and payments, success rate and volume by dialect and by method,
  * for the user's merchant and its sub-merchants and nobody else's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +9,11 @@ import { AlphapayClient, payBody } from '../support/alphapay.ts';
 import { createUser, signIn } from '../support/dashboard.ts';
 import { describeEachBackend, intentBody, seedCard, startPlatform, UqpayClient, type TestPlatform } from '../support/platform.ts';
 
-/** The rows of the overview's table under the heading `h2`: each row's cells, as text. */
-function tableAfter(page: string, heading: string): string[][] {
-  const section = page.slice(page.indexOf(heading));
+/** The rows of the overview's table with this caption: each row's cells, as text. */
+function tableAfter(page: string, caption: string): string[][] {
+  const at = page.indexOf(`<caption>${caption}</caption>`);
+  if (at < 0) return [];
+  const section = page.slice(at);
   const table = section.slice(0, section.indexOf('</table>'));
   return [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)]
     .map((m) => [...m[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1]!.trim()))
@@ -58,17 +60,26 @@ describeEachBackend('dashboard overview', (backend) => {
     const page = (await (await signIn(tp, login.email, login.password)).get('/dashboard')).text;
     expect(balancesOf(page)).toEqual(['CAD 2.50', 'HKD 15.00', 'SGD 35.50']);
     expect(page).toContain('Across your merchant and its 1 sub-merchant.');
-    const expected = [
-      ['AlphaPay', 'Alipay', '1', '1', '100%', 'CAD 2.50'],
-      ['QFPay', 'Alipay', '1', '1', '100%', 'HKD 15.00'],
-      ['UQPAY', 'Card', '4', '3', '75%', 'SGD 35.50'],
+    const byDialect = [
+      ['AlphaPay', 'CAD', '1', '1', '100%', 'CAD 2.50'],
+      ['QFPay', 'HKD', '1', '1', '100%', 'HKD 15.00'],
+      ['UQPAY', 'SGD', '4', '3', '75%', 'SGD 35.50'],
     ];
-    expect(tableAfter(page, 'id="today-h"')).toEqual(expected);
-    expect(tableAfter(page, 'id="period-h"')).toEqual(expected);
+    const byMethod = [
+      ['Alipay', 'CAD', '1', '1', '100%', 'CAD 2.50'],
+      ['Alipay', 'HKD', '1', '1', '100%', 'HKD 15.00'],
+      ['Card', 'SGD', '4', '3', '75%', 'SGD 35.50'],
+    ];
+    expect(tableAfter(page, 'Today by dialect')).toEqual(byDialect);
+    expect(tableAfter(page, 'Today by method')).toEqual(byMethod);
+    expect(tableAfter(page, 'Last 30 days by dialect')).toEqual(byDialect);
+    expect(tableAfter(page, 'Last 30 days by method')).toEqual(byMethod);
     // The charts' data, for the script to draw: no script runs inline.
     const data = JSON.parse(/<script type="application\/json" id="overview-data">([^<]*)<\/script>/.exec(page)![1]!);
     expect(data.days).toHaveLength(30);
-    expect(data.volume.map((v: { currency: string }) => v.currency)).toEqual(['SGD', 'HKD', 'CAD']);
+    expect(data.volume.map((v: { currency: string }) => v.currency)).toEqual(['SGD', 'CAD', 'HKD']);
+    expect(data.volume[0].series.map((s: { label: string }) => s.label)).toEqual(['UQPAY']);
+    expect(data.methodRates.map((r: { label: string; values: unknown[] }) => [r.label, r.values.at(-1)])).toEqual([['Alipay', 100], ['Card', 75]]);
     const sgd = data.volume[0].series.find((s: { label: string }) => s.label === 'UQPAY');
     expect(sgd.values.at(-1)).toBe(3550);
     expect(page).not.toContain('SGD 99.00');
@@ -78,7 +89,8 @@ describeEachBackend('dashboard overview', (backend) => {
     const login = await createUser(tp, { merchantId: otherId });
     const page = (await (await signIn(tp, login.email, login.password)).get('/dashboard')).text;
     expect(balancesOf(page)).toEqual(['SGD 99.00']);
-    expect(tableAfter(page, 'id="period-h"')).toEqual([['UQPAY', 'Card', '1', '1', '100%', 'SGD 99.00']]);
+    expect(tableAfter(page, 'Last 30 days by dialect')).toEqual([['UQPAY', 'SGD', '1', '1', '100%', 'SGD 99.00']]);
+    expect(tableAfter(page, 'Last 30 days by method')).toEqual([['Card', 'SGD', '1', '1', '100%', 'SGD 99.00']]);
     for (const theirs of ['Overview Shop', 'SGD 35.50', 'HKD', 'CAD']) expect(page).not.toContain(theirs);
   });
 });

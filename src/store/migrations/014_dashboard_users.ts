@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DialectName } from '../store.ts';
 
 /**
  * The merchant dashboard: its users (one merchant each, email unique
@@ -7,8 +8,15 @@ import type { Kysely } from 'kysely';
  * failed sign-ins the throttle counts, shared by every node of one database.
  * Merchants get an index on their parent: each dashboard request looks up
  * the sub-merchants its user may see.
+ *
+ * For the overview's totals: attempts get their method ("card" or the
+ * wallet's kind) as a column, written with the attempt from now on and
+ * filled in here for those before (reading it out of the JSON for every
+ * row made the query 3x slower), and the intents' and attempts' (merchant,
+ * created) indexes become ones that also hold what the totals group and
+ * add, so a period's payments are counted from the index alone.
  */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
   await db.schema
     .createTable('dashboard_users')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -41,4 +49,23 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('dashboard_sign_in_failures_subject').on('dashboard_sign_in_failures').columns(['subject', 'failed_at']).execute();
   await db.schema.createIndex('dashboard_sign_in_failures_time').on('dashboard_sign_in_failures').column('failed_at').execute();
   await db.schema.createIndex('merchants_parent').on('merchants').column('parent_id').execute();
+
+  await db.schema.alterTable('payment_attempts').addColumn('method', 'text').execute();
+  await sql`update payment_attempts set method = ${
+    dialect === 'postgres'
+      ? sql`case when payment_method::json->>'type' = 'card' then 'card' else payment_method::json->'wallet'->>'kind' end`
+      : sql`case when json_extract(payment_method, '$.type') = 'card' then 'card' else json_extract(payment_method, '$.wallet.kind') end`
+  }`.execute(db);
+  await db.schema.dropIndex('payment_intents_merchant_created').execute();
+  await db.schema
+    .createIndex('payment_intents_merchant_created')
+    .on('payment_intents')
+    .columns(['merchant_id', 'created_at', 'origin', 'status', 'currency', 'captured_amount', 'latest_attempt_id'])
+    .execute();
+  await db.schema.dropIndex('payment_attempts_merchant_created').execute();
+  await db.schema
+    .createIndex('payment_attempts_merchant_created')
+    .on('payment_attempts')
+    .columns(['merchant_id', 'created_at', 'method', 'currency', 'captured_amount'])
+    .execute();
 }

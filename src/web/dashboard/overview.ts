@@ -1,6 +1,6 @@
 /**
  * /dashboard: the merchant's balances per currency, and today's and the last
- * 30 days' payments per dialect and method (volume and success rate), as
+ * 30 days' payments by dialect and by method (volume and success rate), as
  * charts (drawn by assets/overview.js from the JSON block) and as tables.
  * Covers the user's merchant and its sub-merchants.
  */
@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BUSINESS_UTC_OFFSET_MS } from '../../core/clock.ts';
 import { exponentOf } from '../../core/money.ts';
 import type { Balance } from '../../core/payments/repository.ts';
-import type { DailyPaymentTotals } from '../../core/payments/stats.ts';
+import type { DailyTotals } from '../../core/payments/stats.ts';
 import type { DashboardDeps } from './deps.ts';
 import { dialectLabel, formatMoney, formatRate, methodLabel } from './format.ts';
 import { html, jsonData, type Html } from './html.ts';
@@ -16,7 +16,7 @@ import { dashboardPage } from './layout.ts';
 
 const DAY_MS = 86_400_000;
 const PERIOD_DAYS = 30;
-/** Currencies charted at most (the largest by volume); the tables list them all. */
+/** Currencies charted at most (those with the most successful payments); the tables list them all. */
 const CHARTED_CURRENCIES = 4;
 
 /** The merchants' balances, added up per currency (each from the ledger query the UQPAY balance API answers with). */
@@ -34,38 +34,45 @@ async function balancesOf(deps: DashboardDeps, merchantIds: readonly string[]): 
 }
 
 interface Row {
-  dialect: string;
-  method: string;
+  key: string;
   currency: string;
   attempted: number;
   succeeded: number;
   volume: number;
 }
 
-/** The totals added up per dialect, method and currency, largest volume first. */
-function byDialectAndMethod(totals: readonly DailyPaymentTotals[]): Row[] {
+/** The days' totals added up per dialect (or method) and currency. */
+function summed(totals: readonly DailyTotals[]): Row[] {
   const rows = new Map<string, Row>();
   for (const t of totals) {
-    const key = `${t.dialect}|${t.method}|${t.currency}`;
-    const row = rows.get(key) ?? { dialect: t.dialect, method: t.method, currency: t.currency, attempted: 0, succeeded: 0, volume: 0 };
+    const id = `${t.key}|${t.currency}`;
+    const row = rows.get(id) ?? { key: t.key, currency: t.currency, attempted: 0, succeeded: 0, volume: 0 };
     row.attempted += t.attempted;
     row.succeeded += t.succeeded;
     row.volume += t.volume;
-    rows.set(key, row);
+    rows.set(id, row);
   }
-  return [...rows.values()].sort((a, b) => a.dialect.localeCompare(b.dialect) || a.method.localeCompare(b.method) || a.currency.localeCompare(b.currency));
+  return [...rows.values()].sort((a, b) => a.key.localeCompare(b.key) || a.currency.localeCompare(b.currency));
 }
 
-function totalsTable(caption: string, rows: Row[], empty: string): Html {
-  if (rows.length === 0) return html`<p class="empty">${empty}</p>`;
+interface Breakdown {
+  /** "Dialect" or "Method". */
+  heading: string;
+  label: (key: string) => string;
+  /** What a row counts: payments or attempts. */
+  counted: string;
+  totals: readonly DailyTotals[];
+}
+
+function totalsTable(caption: string, b: Breakdown, rows: Row[]): Html {
   return html`<table class="data">
-  <caption class="visually-hidden">${caption}</caption>
-  <thead><tr><th scope="col">Dialect</th><th scope="col">Method</th><th scope="col" class="num">Payments</th><th scope="col" class="num">Succeeded</th><th scope="col" class="num">Success rate</th><th scope="col" class="num">Volume</th></tr></thead>
+  <caption>${caption}</caption>
+  <thead><tr><th scope="col">${b.heading}</th><th scope="col">Currency</th><th scope="col" class="num">${b.counted}</th><th scope="col" class="num">Succeeded</th><th scope="col" class="num">Success rate</th><th scope="col" class="num">Volume</th></tr></thead>
   <tbody>${rows.map(
     (r) => html`<tr>
-    <td data-label="Dialect">${dialectLabel(r.dialect)}</td>
-    <td data-label="Method">${methodLabel(r.method)}</td>
-    <td data-label="Payments" class="num">${r.attempted}</td>
+    <td data-label="${b.heading}">${b.label(r.key)}</td>
+    <td data-label="Currency">${r.currency}</td>
+    <td data-label="${b.counted}" class="num">${r.attempted}</td>
     <td data-label="Succeeded" class="num">${r.succeeded}</td>
     <td data-label="Success rate" class="num">${formatRate(r.succeeded, r.attempted)}</td>
     <td data-label="Volume" class="num">${formatMoney(r.volume, r.currency)}</td>
@@ -74,32 +81,50 @@ function totalsTable(caption: string, rows: Row[], empty: string): Html {
 </table>`;
 }
 
-/** What assets/overview.js draws: per charted currency, each dialect's volume per day; and each dialect's success rate per day. */
-function chartData(totals: readonly DailyPaymentTotals[], firstDay: number) {
+/** Both breakdowns of a period side by side, or what to do when it had no payments. */
+function period(title: string, breakdowns: Breakdown[], pick: (t: DailyTotals) => boolean, empty: string): Html {
+  const tables = breakdowns.map((b) => ({ b, rows: summed(b.totals.filter(pick)) }));
+  if (tables.every((t) => t.rows.length === 0)) return html`<p class="empty">${empty}</p>`;
+  return html`<div class="tables">${tables.map((t) => totalsTable(`${title} by ${t.b.heading.toLowerCase()}`, t.b, t.rows))}</div>`;
+}
+
+/** What assets/overview.js draws: per charted currency, each dialect's volume per day; each dialect's and method's success rate per day. */
+function chartData(byDialect: readonly DailyTotals[], byMethod: readonly DailyTotals[], firstDay: number) {
   const days = Array.from({ length: PERIOD_DAYS }, (_, i) => firstDay + i);
-  const dialects = [...new Set(totals.map((t) => t.dialect))].sort();
-  const volumeByCurrency = new Map<string, number>();
-  for (const t of totals) volumeByCurrency.set(t.currency, (volumeByCurrency.get(t.currency) ?? 0) + t.volume);
-  const currencies = [...volumeByCurrency.entries()]
-    .filter(([, v]) => v > 0)
-    .sort((a, b) => b[1] - a[1])
+  const keys = (totals: readonly DailyTotals[]) => [...new Set(totals.map((t) => t.key))].sort();
+  const perDay = (totals: readonly DailyTotals[], pick: (t: DailyTotals) => number) => {
+    const sums = new Map<number, number>();
+    for (const t of totals) sums.set(t.day, (sums.get(t.day) ?? 0) + pick(t));
+    return days.map((d) => sums.get(d) ?? 0);
+  };
+  const rates = (totals: readonly DailyTotals[], label: (key: string) => string) =>
+    keys(totals).map((key) => {
+      const mine = totals.filter((t) => t.key === key);
+      const succeeded = perDay(mine, (t) => t.succeeded);
+      return { label: label(key), values: perDay(mine, (t) => t.attempted).map((a, i) => (a === 0 ? null : Math.round((succeeded[i]! * 1000) / a) / 10)) };
+    });
+  // Amounts in different currencies do not compare: the currencies with the most successful payments are charted.
+  const paymentsByCurrency = new Map<string, number>();
+  for (const t of byDialect) paymentsByCurrency.set(t.currency, (paymentsByCurrency.get(t.currency) ?? 0) + t.succeeded);
+  const currencies = [...paymentsByCurrency.entries()]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, CHARTED_CURRENCIES)
     .map(([c]) => c);
-  const sum = (pick: (t: DailyPaymentTotals) => number, match: (t: DailyPaymentTotals) => boolean) =>
-    days.map((d) => totals.filter((t) => t.day === d && match(t)).reduce((s, t) => s + pick(t), 0));
   return {
     // Each business day's midnight (UTC+08:00), in seconds, as uPlot wants its x values.
     days: days.map((d) => (d * DAY_MS - BUSINESS_UTC_OFFSET_MS) / 1000),
     volume: currencies.map((currency) => ({
       currency,
       exponent: exponentOf(currency),
-      series: dialects.map((dialect) => ({ label: dialectLabel(dialect), values: sum((t) => t.volume, (t) => t.dialect === dialect && t.currency === currency) })),
+      // Only the dialects that took this currency.
+      series: keys(byDialect.filter((t) => t.currency === currency && t.volume > 0)).map((key) => ({
+        label: dialectLabel(key),
+        values: perDay(byDialect.filter((t) => t.key === key && t.currency === currency), (t) => t.volume),
+      })),
     })),
-    successRate: dialects.map((dialect) => {
-      const attempted = sum((t) => t.attempted, (t) => t.dialect === dialect);
-      const succeeded = sum((t) => t.succeeded, (t) => t.dialect === dialect);
-      return { label: dialectLabel(dialect), values: attempted.map((a, i) => (a === 0 ? null : Math.round((succeeded[i]! * 1000) / a) / 10)) };
-    }),
+    dialectRates: rates(byDialect, dialectLabel),
+    methodRates: rates(byMethod, methodLabel),
   };
 }
 
@@ -120,28 +145,36 @@ export async function overviewPage(app: FastifyInstance, deps: DashboardDeps): P
     const { merchantIds } = req.dashboard;
     const today = Math.floor((deps.clock.now() + BUSINESS_UTC_OFFSET_MS) / DAY_MS);
     const firstDay = today - PERIOD_DAYS + 1;
-    const [balances, totals] = await Promise.all([balancesOf(deps, merchantIds), deps.stats.dailyTotals(merchantIds, firstDay)]);
-    const todays = byDialectAndMethod(totals.filter((t) => t.day === today));
-    const period = byDialectAndMethod(totals);
-    const charts = chartData(totals, firstDay);
-    const noPayments = 'No payments yet. Payments made through any of the APIs show up here.';
+    const [balances, byDialect, byMethod] = await Promise.all([
+      balancesOf(deps, merchantIds),
+      deps.stats.dailyByDialect(merchantIds, firstDay),
+      deps.stats.dailyByMethod(merchantIds, firstDay),
+    ]);
+    const breakdowns: Breakdown[] = [
+      { heading: 'Dialect', label: dialectLabel, counted: 'Payments', totals: byDialect },
+      { heading: 'Method', label: methodLabel, counted: 'Attempts', totals: byMethod },
+    ];
+    const charts = chartData(byDialect, byMethod, firstDay);
+    const chart = (caption: string, attrs: Html) => html`<figure class="chart"><figcaption>${caption}</figcaption><div class="chart-area" ${attrs}></div></figure>`;
+    const any = byDialect.length > 0 || byMethod.length > 0;
     const body = html`${balancesCard(balances, merchantIds.length)}
 <section class="card" aria-labelledby="today-h">
   <h2 id="today-h">Today <span class="muted small">(business day, UTC+08:00)</span></h2>
-  ${totalsTable("Today's payments by dialect and method", todays, 'No payments today yet.')}
+  ${period('Today', breakdowns, (t) => t.day === today, 'No payments today yet.')}
 </section>
 <section class="card" aria-labelledby="period-h">
   <h2 id="period-h">Last ${PERIOD_DAYS} days</h2>
   ${
-    period.length === 0
-      ? html`<p class="empty">${noPayments}</p>`
-      : html`<div class="charts">
-    ${charts.volume.map((v, i) => html`<figure class="chart"><figcaption>Volume per day, ${v.currency}</figcaption><div class="chart-area" data-chart="volume" data-index="${i}"></div></figure>`)}
-    <figure class="chart"><figcaption>Success rate per day</figcaption><div class="chart-area" data-chart="success-rate"></div></figure>
+    any
+      ? html`<div class="charts">
+    ${charts.volume.map((v, i) => chart(`Volume per day, ${v.currency}`, html`data-chart="volume" data-index="${i}"`))}
+    ${chart('Success rate per day, by dialect', html`data-chart="dialect-rates"`)}
+    ${chart('Success rate per day, by method', html`data-chart="method-rates"`)}
   </div>
-  ${jsonData('overview-data', charts)}
-  ${totalsTable(`Payments of the last ${PERIOD_DAYS} days by dialect and method`, period, noPayments)}`
+  ${jsonData('overview-data', charts)}`
+      : ''
   }
+  ${period(`Last ${PERIOD_DAYS} days`, breakdowns, () => true, 'No payments yet. Payments made through any of the APIs show up here.')}
 </section>`;
     return reply
       .type('text/html; charset=utf-8')

@@ -11,6 +11,7 @@ import { dashboardAssets } from './assets.ts';
 import type { DashboardDeps } from './deps.ts';
 import { dashboardErrors } from './errors.ts';
 import { overviewPage } from './overview.ts';
+import { paymentsPages } from './payments.ts';
 import { csrfHook, sessionHook } from './session.ts';
 import { signInPages } from './sign-in.ts';
 
@@ -41,4 +42,5 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   await dashboardAssets(app);
   await signInPages(app, deps);
   await overviewPage(app, deps);
+  await paymentsPages(app, deps);
 }

@@ -48,8 +48,8 @@ const sameToken = (given: unknown, expected: string | undefined): boolean =>
 
 /** onRequest: the signed-in user onto req.dashboard, or a way to sign in. */
 export function sessionHook(deps: DashboardDeps) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (req.routeOptions.config.dashboardPublic) return;
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (req.routeOptions.config.dashboardPublic) return undefined;
     const token = req.cookies[SESSION_COOKIE];
     const session = token ? await deps.users.session(token) : null;
     const merchant = session ? await deps.merchants.byId(session.user.merchantId) : null;
@@ -57,8 +57,7 @@ export function sessionHook(deps: DashboardDeps) {
       if (token) void reply.clearCookie(SESSION_COOKIE, cookieOptions(deps, req));
       if (req.method === 'GET' || req.method === 'HEAD') {
         const next = req.url === DASHBOARD_PATH || req.url === `${DASHBOARD_PATH}/` ? '' : `?next=${encodeURIComponent(req.url)}`;
-        await reply.redirect(`${SIGN_IN_PATH}${next}`, 303);
-        return;
+        return reply.redirect(`${SIGN_IN_PATH}${next}`, 303); // answered: the route does not run
       }
       throw new CsrfRefused('Your session has ended. Sign in again, then repeat what you did.');
     }
@@ -70,6 +69,7 @@ export function sessionHook(deps: DashboardDeps) {
       sandbox: deps.sandbox,
       flash: takeFlash(req, reply),
     };
+    return undefined;
   };
 }
 
