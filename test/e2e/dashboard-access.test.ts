@@ -130,12 +130,13 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('dashboard access in a browser', (
     for (const s of secrets) expect(developers).not.toContain(s);
     await needsRoute(ctx, 'POST', `/dashboard/payments/${paymentId}/refund`);
     // The viewer's own session and CSRF token: only the role stands in the way.
-    const status = await page.evaluate(async (url) => {
+    const answer = await page.evaluate(async (url) => {
       const csrf = (document.querySelector('input[name="_csrf"]') as HTMLInputElement).value;
       const r = await fetch(url, { method: 'POST', body: new URLSearchParams({ _csrf: csrf, amount: '1.00', reason: 'requested_by_customer', _key: 'viewer-try' }) });
-      return r.status;
+      return { status: r.status, text: await r.text() };
     }, `${tp.baseUrl}/dashboard/payments/${paymentId}/refund`);
-    expect(status).toBe(403);
+    expect(answer.status).toBe(403);
+    expect(answer.text).toContain('Your role can view but not change this');
     const refunds = await tp.platform.store.read.selectFrom('refunds').select('id').where('intent_id', '=', paymentId).execute();
     expect(refunds).toEqual([]);
   });

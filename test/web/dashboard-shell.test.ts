@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, DashboardClient, signIn, submitSignIn } from '../support/dashboard.ts';
-import { startPlatform, type TestPlatform } from '../support/platform.ts';
+import { describeEachBackend, startPlatform, type TestPlatform } from '../support/platform.ts';
 
-describe('dashboard shell', () => {
+describeEachBackend('dashboard shell', (backend) => {
   let tp: TestPlatform;
   let merchantId: string;
   beforeAll(async () => {
-    tp = await startPlatform('sqlite');
+    tp = await startPlatform(backend);
     merchantId = (await tp.platform.merchants.create({ name: 'Shell Shop <b>' })).merchant_id;
   });
   afterAll(async () => tp?.close());
@@ -123,11 +123,11 @@ describe('dashboard shell', () => {
   });
 });
 
-describe('dashboard sign-in throttle', () => {
+describeEachBackend('dashboard sign-in throttle', (backend) => {
   let tp: TestPlatform;
   let merchantId: string;
   beforeAll(async () => {
-    tp = await startPlatform('sqlite');
+    tp = await startPlatform(backend);
     merchantId = (await tp.platform.merchants.create({ name: 'Throttle Shop' })).merchant_id;
   });
   afterAll(async () => tp?.close());
