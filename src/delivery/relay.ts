@@ -126,7 +126,7 @@ interface Job {
   settle: (sent: boolean) => void;
 }
 
-/** What one claim did: how many rows it took, whether due rows were left for want of a free slot, and the sends it started. */
+/** What one claim did: how many rows it took, whether it took a full batch (more may be due), and the sends it started. */
 interface Dispatch {
   claimed: number;
   limited: boolean;
@@ -237,7 +237,7 @@ export class DeliveryRelay {
     return attempted;
   }
 
-  /** Claims every intervalMs (at once again while a claim left due rows for want of slots, or when a full endpoint's slot frees) until stop(). */
+  /** Claims every intervalMs (at once again after a full batch, or when half of a full endpoint's share is recorded) until stop(). */
   start(intervalMs = 250): void {
     if (this.running) return;
     this.running = true;
@@ -453,7 +453,6 @@ export class DeliveryRelay {
       for (const endpoint of saturated) due = due.where((eb) => notAtEndpoint(eb, endpoint));
       if (this.store.rowLocks) due = due.forUpdate().skipLocked();
       const candidates = await due.execute();
-      if (candidates.length === capacity) limited = true;
       // Within the claim too, no endpoint gets more than its free share. A
       // row of this relay's own whose lease ran out (renewals late) is still
       // its own: it is not taken twice.
@@ -464,13 +463,17 @@ export class DeliveryRelay {
         const endpoint = endpointOf(c.url);
         const left = free.get(endpoint) ?? this.maxLeasedPerEndpoint - (this.perEndpoint.get(endpoint) ?? 0);
         if (left <= 0) {
-          limited = true;
+          // Its rows wait for half its share to be recorded, which wakes the loop.
           this.full.add(endpoint);
           continue;
         }
         free.set(endpoint, left - 1);
         ids.push(c.id);
       }
+      // A full batch: claim again at once. Not when rows were left only for
+      // endpoints that are full: a claim now would scan past all their rows
+      // (the whole backlog, under load) to find none.
+      limited = ids.length === capacity;
       if (!ids.length) return [];
       return tx
         .updateTable('deliveries')
