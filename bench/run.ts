@@ -466,8 +466,11 @@ interface Scrape {
   rssBytes: number;
 }
 
+/** The metrics the bench reads, asked for by name: a full scrape also counts every payment by status, a table scan. */
+const SCRAPED = ['polypay_webhook_lag_seconds', 'polypay_outbox_backlog', 'polypay_process_resident_memory_bytes'].map((n) => `name=${n}`).join('&');
+
 async function scrape(server: Server): Promise<Scrape> {
-  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  const text = await (await fetch(`${server.baseUrl}/metrics?${SCRAPED}`)).text();
   const lag = new Map<number, number>();
   let backlog = 0;
   let rssBytes = 0;
@@ -599,6 +602,8 @@ interface BackendResult {
   /** Payments and orders the server took, and its resident memory after them. */
   committed: number;
   rssBytes: number;
+  /** Resident memory before the first load and after each round, with the payments taken by then: flat or growing. */
+  memory: Array<{ committed: number; rssBytes: number }>;
 }
 
 /**
@@ -678,12 +683,14 @@ async function benchBackend(backend: 'sqlite' | 'postgres', peer: Server, receiv
   try {
     const loads = await backendLoads(server, peer, receiverUrl);
     const results: LoadResult[] = loads.map((l) => ({ name: l.name, route: l.route, webhooks: !!l.webhooksOf, runs: [] }));
+    const committedSoFar = () => results.filter((r) => r.name !== 'minimal' && r.name !== 'peer').reduce((n, r) => n + r.runs.reduce((m, x) => m + x.total, 0), 0);
+    const memory = [{ committed: 0, rssBytes: (await scrape(server)).rssBytes }];
     // Alternated: each round runs every load once, so a slow phase of the machine falls on all of them.
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, load] of loads.entries()) results[i]!.runs.push(await measure(load));
+      memory.push({ committed: committedSoFar(), rssBytes: (await scrape(server)).rssBytes });
     }
-    const committed = results.filter((r) => r.name !== 'minimal' && r.name !== 'peer').reduce((n, r) => n + r.runs.reduce((m, x) => m + x.total, 0), 0);
-    return { backend, loads: results, committed, rssBytes: (await scrape(server)).rssBytes };
+    return { backend, loads: results, committed: committedSoFar(), rssBytes: memory.at(-1)!.rssBytes, memory };
   } catch (e) {
     const tail = server.output().split('\n').slice(-30).join('\n');
     throw new Error(`${(e as Error).message}\n--- server output (last lines) ---\n${tail}`);
@@ -736,6 +743,7 @@ function printBackend(r: BackendResult): void {
   console.log('   backlog: deliveries left when the load stopped; drain s: until none were left)');
   console.log(`  runs, req/s each: ${r.loads.map((l) => `${l.name}${l.webhooks ? '+wh' : ''} ${l.runs.map((x) => x.requestsPerSec.toFixed(0)).join('/')}`).join(', ')}`);
   console.log(`  server resident memory after ${r.committed} payments and orders: ${(r.rssBytes / 1024 / 1024).toFixed(0)} MB`);
+  console.log(`  resident memory by round (payments so far: MB): ${r.memory.map((m) => `${m.committed}: ${(m.rssBytes / 1024 / 1024).toFixed(0)}`).join(', ')}`);
   for (const l of r.loads) {
     for (const [i, x] of l.runs.entries()) {
       if (x.cpu && x.cpu.other > 0.15) console.log(`  WARNING: other processes used ${x.cpu.other.toFixed(2)} cores during ${l.name}${l.webhooks ? '+wh' : ''} run ${i + 1}: its numbers are low`);

@@ -5,13 +5,18 @@
  * a row whose lease ran out (the process died mid-send) is claimed again, and
  * receivers dedupe by event id.
  *
- * Leases are short and renewed while the send is under way, so what a dead
+ * Leases are short and renewed while the rows are held, so what a dead
  * process had claimed is sent again within seconds (at once by a process
  * that starts on the same host, which can tell its holder is gone). Each
  * send runs on its own: a slow receiver holds only its own endpoint's slots
  * (a few per URL origin), and the rest of the queue goes on around it.
+ *
+ * A claim takes more of an endpoint's rows than it has slots: they wait in
+ * that endpoint's queue in this process, and each answer starts the next
+ * send at once, so a busy endpoint's throughput is its slots over its answer
+ * time, not over the time of a claim and a recording (each a commit).
  */
-import { sql, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type ExpressionBuilder, type SqlBool, type Updateable } from 'kysely';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { DeliveryAttemptTable, DeliveryTable, EventTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -69,8 +74,12 @@ export interface DeliveryRelayOptions {
   leaseClock?: Clock;
   renderers: Record<string, WebhookRenderer>;
   logger?: RelayLogger;
-  /** Deliveries claimed at most per claim (default 50). */
+  /** Deliveries claimed at most per claim (default 100). */
   batchSize?: number;
+  /** Rows this process holds leased at once, sending or waiting their turn (default 1024). */
+  maxLeased?: number;
+  /** Of those, rows of one endpoint (default 64): the most a hanging receiver holds back. */
+  maxLeasedPerEndpoint?: number;
   /** How long a claim holds unless renewed; renewed every quarter of it while the send is under way (default 8 s). */
   leaseMs?: number;
   /** Per request, including reading the answer (default 10 s). */
@@ -110,7 +119,14 @@ type Outcome =
   /** Could not be rendered: nothing was sent, the lease runs out and it is tried again. */
   | { kind: 'held' };
 
-/** What one claim did: how many rows it took, whether due rows were left for want of a free slot, and the sends it started. */
+/** A claimed row waiting for a slot of its endpoint; settles with whether it was attempted, once recorded. */
+interface Job {
+  row: Claimed;
+  event: WebhookEvent | undefined;
+  settle: (sent: boolean) => void;
+}
+
+/** What one claim did: how many rows it took, whether it took a full batch (more may be due), and the sends it started. */
 interface Dispatch {
   claimed: number;
   limited: boolean;
@@ -151,15 +167,26 @@ export class DeliveryRelay {
   private readonly timeoutMs: number;
   private readonly maxInFlight: number;
   private readonly maxPerEndpoint: number;
+  private readonly maxLeased: number;
+  private readonly maxLeasedPerEndpoint: number;
   private readonly post: WebhookPoster;
   private readonly owner: LeaseOwner;
   private readonly observer: DeliveryObserver | undefined;
 
   /** Claims of this instance run one after another, whoever asks (loop, drain, tests); sends overlap. */
   private chain: Promise<unknown> = Promise.resolve();
-  /** Rows this relay has leased and not yet recorded, with their endpoint. */
+  /** Rows this relay has leased and not yet recorded, with their endpoint, and how many per endpoint. */
   private readonly leased = new Map<string, string>();
   private readonly perEndpoint = new Map<string, number>();
+  /** Endpoints a claim left out for having all their rows' worth leased: a claim is due once half of those are recorded. */
+  private readonly full = new Set<string>();
+  /** A claim found this relay holding all it may: a claim is due once half of that is recorded. */
+  private relayFull = false;
+  /** Claimed rows waiting for a free slot, per endpoint, oldest first. */
+  private readonly queues = new Map<string, Job[]>();
+  /** Sends under way, per endpoint and in all. */
+  private readonly sending = new Map<string, number>();
+  private sendingTotal = 0;
   private readonly sends = new Set<Promise<unknown>>();
   private readonly toRecord: Array<{ row: Claimed; outcome: Outcome; recorded: () => void }> = [];
   private recording: Promise<void> | null = null;
@@ -178,11 +205,13 @@ export class DeliveryRelay {
     this.leaseClock = opts.leaseClock ?? systemClock;
     this.renderers = opts.renderers;
     this.log = opts.logger ?? silent;
-    this.batchSize = opts.batchSize ?? 50;
+    this.batchSize = opts.batchSize ?? 100;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.leaseMs = opts.leaseMs ?? 8_000;
     this.maxInFlight = opts.maxInFlight ?? 128;
     this.maxPerEndpoint = opts.maxPerEndpoint ?? 8;
+    this.maxLeased = Math.max(opts.maxLeased ?? 1024, this.maxInFlight);
+    this.maxLeasedPerEndpoint = Math.max(opts.maxLeasedPerEndpoint ?? 64, this.maxPerEndpoint);
     this.post = opts.post ?? webhookPoster({ live: opts.live ?? false });
     this.owner = opts.owner ?? leaseOwner();
     this.observer = opts.observer;
@@ -208,7 +237,7 @@ export class DeliveryRelay {
     return attempted;
   }
 
-  /** Claims every intervalMs (at once again while a claim left due rows for want of slots, or when a full endpoint's slot frees) until stop(). */
+  /** Claims every intervalMs (at once again after a full batch, or when half of a full endpoint's share is recorded) until stop(). */
   start(intervalMs = 250): void {
     if (this.running) return;
     this.running = true;
@@ -216,11 +245,16 @@ export class DeliveryRelay {
     this.timer = setTimeout(() => this.loop(), 0);
   }
 
-  /** Stops claiming and waits for the claim and the sends under way (each bounded by the request timeout). */
+  /**
+   * Stops claiming, gives back the rows still waiting for a slot (their
+   * leases cleared, so any node may send them at once), and waits for the
+   * sends under way (each bounded by the request timeout).
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     await this.looping;
+    await this.giveBack();
     while (this.sends.size) await Promise.allSettled([...this.sends]);
     await this.recording;
     clearInterval(this.heartbeat);
@@ -282,7 +316,7 @@ export class DeliveryRelay {
     })();
   }
 
-  /** Claims what free slots allow and starts each send on its own. */
+  /** Claims what the caps allow and queues each row for its endpoint's next free slot. */
   private async dispatch(): Promise<Dispatch> {
     const { rows, limited } = await this.claim();
     if (!rows.length) return { claimed: 0, limited, done: Promise.resolve(0) };
@@ -306,20 +340,77 @@ export class DeliveryRelay {
       for (const d of rows) this.release(d.id);
       throw error;
     }
-    const sends = rows.map((d) => {
-      const send = this.deliver(d, byId.get(d.event_id))
-        .catch((error): Outcome => {
-          this.log.error({ delivery: d.id, err: error }, 'webhook send failed');
-          return { kind: 'held' };
-        })
-        .then((outcome) => this.record(d, outcome))
-        .then((outcome) => outcome.kind === 'sent');
-      const tracked = send.finally(() => this.sends.delete(tracked));
-      this.sends.add(tracked);
-      return send;
-    });
-    const done = Promise.all(sends).then((sent) => sent.filter(Boolean).length);
+    const jobs = rows.map(
+      (row) =>
+        new Promise<boolean>((settle) => {
+          const endpoint = this.leased.get(row.id)!;
+          const queue = this.queues.get(endpoint) ?? this.queues.set(endpoint, []).get(endpoint)!;
+          queue.push({ row, event: byId.get(row.event_id), settle });
+        }),
+    );
+    this.pump();
+    const done = Promise.all(jobs).then((sent) => sent.filter(Boolean).length);
     return { claimed: rows.length, limited, done };
+  }
+
+  /** Starts the queued sends that free slots allow: per endpoint, and in all. */
+  private pump(): void {
+    for (const [endpoint, queue] of this.queues) {
+      let busy = this.sending.get(endpoint) ?? 0;
+      while (queue.length && busy < this.maxPerEndpoint && this.sendingTotal < this.maxInFlight) {
+        busy++;
+        this.sendingTotal++;
+        this.send(endpoint, queue.shift()!);
+      }
+      this.sending.set(endpoint, busy);
+      if (!queue.length) this.queues.delete(endpoint);
+      if (this.sendingTotal >= this.maxInFlight) return;
+    }
+  }
+
+  private send(endpoint: string, job: Job): void {
+    const { row } = job;
+    const sent = this.deliver(row, job.event)
+      .catch((error): Outcome => {
+        this.log.error({ delivery: row.id, err: error }, 'webhook send failed');
+        return { kind: 'held' };
+      })
+      .then((outcome) => {
+        // The slot is free once the answer is in; the row stays leased until its outcome is on record.
+        this.sendingTotal--;
+        const busy = (this.sending.get(endpoint) ?? 1) - 1;
+        if (busy > 0) this.sending.set(endpoint, busy);
+        else this.sending.delete(endpoint);
+        this.pump();
+        return this.record(row, outcome);
+      })
+      .then((outcome) => job.settle(outcome.kind === 'sent'));
+    const tracked = sent.finally(() => this.sends.delete(tracked));
+    this.sends.add(tracked);
+  }
+
+  /** Rows still waiting for a slot go back unsent: their leases are cleared in one statement (or, failing that, run out). */
+  private async giveBack(): Promise<void> {
+    const waiting = [...this.queues.values()].flat();
+    this.queues.clear();
+    if (!waiting.length) return;
+    const ids = waiting.map((j) => j.row.id);
+    try {
+      await this.store.unit((tx) =>
+        tx
+          .updateTable('deliveries')
+          .set({ lease_until: null, lease_owner: null })
+          .where('id', 'in', ids)
+          .where('lease_owner', '=', this.owner.name)
+          .execute(),
+      );
+    } catch (error) {
+      this.log.warn({ err: error, deliveries: ids.length }, 'webhook deliveries not given back: their leases run out');
+    }
+    for (const j of waiting) {
+      this.release(j.row.id);
+      j.settle(false);
+    }
   }
 
   /**
@@ -329,15 +420,18 @@ export class DeliveryRelay {
    * another claimer has locked.
    */
   private async claim(): Promise<{ rows: Claimed[]; limited: boolean }> {
-    const capacity = Math.min(this.batchSize, this.maxInFlight - this.leased.size);
-    // Full: a slot that frees wakes the loop.
-    if (capacity <= 0) return { rows: [], limited: false };
+    const capacity = Math.min(this.batchSize, this.maxLeased - this.leased.size);
+    // Full: rows recorded wake the loop.
+    if (capacity <= 0) {
+      this.relayFull = true;
+      return { rows: [], limited: false };
+    }
     const now = this.clock.now();
     const real = this.leaseClock.now();
     const lease = real + this.leaseMs;
     const dead = this.reclaimed ? [] : await this.deadOwners(real);
-    const saturated = [...this.perEndpoint].filter(([, n]) => n >= this.maxPerEndpoint).map(([e]) => e);
-    const mine = [...this.leased.keys()];
+    const saturated = [...this.perEndpoint].filter(([, n]) => n >= this.maxLeasedPerEndpoint).map(([e]) => e);
+    for (const endpoint of saturated) this.full.add(endpoint);
     let limited = false;
     const rows = await this.store.unit(async (tx) => {
       let due = tx
@@ -356,24 +450,30 @@ export class DeliveryRelay {
         )
         .orderBy('next_attempt_at')
         .limit(capacity);
-      if (mine.length) due = due.where('id', 'not in', mine);
       for (const endpoint of saturated) due = due.where((eb) => notAtEndpoint(eb, endpoint));
       if (this.store.rowLocks) due = due.forUpdate().skipLocked();
       const candidates = await due.execute();
-      if (candidates.length === capacity) limited = true;
-      // Within the claim too, no endpoint gets more than its free slots.
+      // Within the claim too, no endpoint gets more than its free share. A
+      // row of this relay's own whose lease ran out (renewals late) is still
+      // its own: it is not taken twice.
       const free = new Map<string, number>();
       const ids: string[] = [];
       for (const c of candidates) {
+        if (this.leased.has(c.id)) continue;
         const endpoint = endpointOf(c.url);
-        const left = free.get(endpoint) ?? this.maxPerEndpoint - (this.perEndpoint.get(endpoint) ?? 0);
+        const left = free.get(endpoint) ?? this.maxLeasedPerEndpoint - (this.perEndpoint.get(endpoint) ?? 0);
         if (left <= 0) {
-          limited = true;
+          // Its rows wait for half its share to be recorded, which wakes the loop.
+          this.full.add(endpoint);
           continue;
         }
         free.set(endpoint, left - 1);
         ids.push(c.id);
       }
+      // A full batch: claim again at once. Not when rows were left only for
+      // endpoints that are full: a claim now would scan past all their rows
+      // (the whole backlog, under load) to find none.
+      limited = ids.length === capacity;
       if (!ids.length) return [];
       return tx
         .updateTable('deliveries')
@@ -426,13 +526,19 @@ export class DeliveryRelay {
   private release(id: string): void {
     const endpoint = this.leased.get(id);
     if (endpoint === undefined) return;
-    const wasFull = this.leased.size >= this.maxInFlight || (this.perEndpoint.get(endpoint) ?? 0) >= this.maxPerEndpoint;
     this.leased.delete(id);
     const n = (this.perEndpoint.get(endpoint) ?? 1) - 1;
     if (n > 0) this.perEndpoint.set(endpoint, n);
     else this.perEndpoint.delete(endpoint);
-    // A slot of a full endpoint (or of a full relay) is free: claim at once what waited for it.
-    if (wasFull) this.loop();
+    // A claim left rows of a full endpoint (or of a full relay) behind: claim
+    // again once half its share is free, for one claim per many rows, not per row.
+    if (this.full.has(endpoint) && n <= this.maxLeasedPerEndpoint / 2) {
+      this.full.delete(endpoint);
+      this.loop();
+    } else if (this.relayFull && this.leased.size <= this.maxLeased / 2) {
+      this.relayFull = false;
+      this.loop();
+    }
   }
 
   private async deliver(d: Claimed, event: WebhookEvent | undefined): Promise<Outcome> {
@@ -508,40 +614,60 @@ export class DeliveryRelay {
     this.recording = null;
   }
 
-  /** An attempt row per try, and each delivery's new state. Rows whose lease was lost are left alone. */
+  /**
+   * An attempt row per try, and each delivery's new state: one UPDATE per
+   * distinct new state (under load, all the batch's acknowledged rows share
+   * one), one INSERT for the tries. Rows whose lease was lost are left alone.
+   */
   private async writeBatch(tx: Parameters<Parameters<Store['unit']>[0]>[0], batch: Array<{ row: Claimed; outcome: Outcome }>): Promise<Array<Parameters<DeliveryObserver['delivered']>>> {
     const now = this.clock.now();
-    const reports: Array<Parameters<DeliveryObserver['delivered']>> = [];
-    const tries: Array<Omit<DeliveryAttemptTable, 'id'>> = [];
+    const released = { lease_until: null, lease_owner: null, updated_at: now };
+    const changes = new Map<string, { set: Updateable<DeliveryTable>; rows: Array<{ d: Claimed; o: Outcome; status: string }> }>();
     for (const { row: d, outcome: o } of batch) {
-      const mine = tx.updateTable('deliveries').where('id', '=', d.id).where('lease_owner', '=', this.owner.name);
-      const released = { lease_until: null, lease_owner: null, updated_at: now };
       if (o.kind === 'held') continue;
-      if (o.kind === 'skipped') {
-        await mine.set({ status: 'skipped', ...released }).execute();
-        reports.push([d.dialect, 'skipped']);
-        continue;
-      }
-      const attempts = d.attempts + 1;
-      const delay = o.retryDelaysMs[attempts - 1];
-      const status = o.acknowledged ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
-      const result = await mine
-        .set({
+      let status = 'skipped';
+      let set: Updateable<DeliveryTable> = { status, ...released };
+      if (o.kind === 'sent') {
+        const attempts = d.attempts + 1;
+        const delay = o.retryDelaysMs[attempts - 1];
+        status = o.acknowledged ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
+        set = {
           status,
           attempts,
           ...(status === 'pending' ? { next_attempt_at: now + delay! } : {}),
           last_status_code: o.statusCode,
           last_error: o.error,
           ...released,
-        })
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) {
-        // Another sender took it over: its try is the one on record.
-        this.log.warn({ delivery: d.id }, 'delivery lease expired during send');
-        continue;
+        };
       }
-      reports.push([d.dialect, status === 'succeeded' ? 'acknowledged' : status === 'failed' ? 'failed' : 'retrying', o.lagMs]);
-      tries.push({ delivery_id: d.id, attempt: attempts, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt });
+      const key = JSON.stringify(set);
+      const change = changes.get(key) ?? changes.set(key, { set, rows: [] }).get(key)!;
+      change.rows.push({ d, o, status });
+    }
+    const reports: Array<Parameters<DeliveryObserver['delivered']>> = [];
+    const tries: Array<Omit<DeliveryAttemptTable, 'id'>> = [];
+    for (const { set, rows } of changes.values()) {
+      const updated = await tx
+        .updateTable('deliveries')
+        .set(set)
+        .where('id', 'in', rows.map((r) => r.d.id))
+        .where('lease_owner', '=', this.owner.name)
+        .returning('id')
+        .execute();
+      const mine = new Set(updated.map((u) => u.id));
+      for (const { d, o, status } of rows) {
+        if (!mine.has(d.id)) {
+          // Another sender took it over: its try is the one on record.
+          this.log.warn({ delivery: d.id }, 'delivery lease expired during send');
+          continue;
+        }
+        if (o.kind !== 'sent') {
+          reports.push([d.dialect, 'skipped']);
+          continue;
+        }
+        reports.push([d.dialect, status === 'succeeded' ? 'acknowledged' : status === 'failed' ? 'failed' : 'retrying', o.lagMs]);
+        tries.push({ delivery_id: d.id, attempt: d.attempts + 1, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt });
+      }
     }
     if (tries.length) await tx.insertInto('delivery_attempts').values(tries).execute();
     return reports;

@@ -57,6 +57,11 @@ class TimeoutError extends Error {
 /** `resolve`: how host names are looked up (default: the system's resolver, as for any connection). */
 export function webhookPoster(opts: { live: boolean; resolve?: Resolve }): WebhookPoster {
   const lookup = guarded(opts.resolve ?? (dnsLookup as Resolve));
+  // Connections to each receiver are kept open between webhooks (a new TCP,
+  // and for https TLS, handshake per webhook costs more than the webhook);
+  // the relay's per-endpoint slots bound how many. Live mode checks the
+  // address when a connection is made, so a kept one was checked already.
+  const agents = { 'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }), 'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }) };
   return (req) =>
     new Promise<WebhookAnswer>((resolve, reject) => {
       let url: URL;
@@ -75,6 +80,7 @@ export function webhookPoster(opts: { live: boolean; resolve?: Resolve }): Webho
       const body = Buffer.from(req.body, 'utf8');
       const client = url.protocol === 'https:' ? https : http;
       const request = client.request(url, {
+        agent: agents[url.protocol],
         method: 'POST',
         headers: { ...req.headers, 'content-length': String(body.length) },
         ...(opts.live ? { lookup } : {}),

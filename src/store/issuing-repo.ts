@@ -2,13 +2,12 @@
 import { sql, type Selectable } from 'kysely';
 import { merchantBalance } from '../core/ledger/journal.ts';
 import { productById } from '../core/issuing/products.ts';
-import { plannedDelivery } from './outbox.ts';
+import { plannedDeliveries } from './outbox.ts';
 import type { IssuingReads, IssuingStore, IssuingTx, Page, PageRequest, RequestKey } from '../core/issuing/repository.ts';
 import type { Card, Cardholder, CardOrder, IssuingBalance, IssuingEvent, IssuingTransaction, Transfer } from '../core/issuing/types.ts';
 import { claimKey, completeKey } from './request-guards.ts';
 import type {
   Database,
-  DeliveryTable,
   IssuingBalanceTable,
   IssuingCardholderTable,
   IssuingCardTable,
@@ -315,12 +314,10 @@ class Tx implements IssuingTx {
       .values(events.map((e) => ({ id: e.id, merchant_id: e.merchantId, type: e.type, source_id: e.sourceId, payload: JSON.stringify(e.payload), created_at: e.createdAt })))
       .execute();
     // Issuing events go to the merchant's webhook URL, in the UQPAY dialect (the issuing API is UQPAY's).
-    const deliveries: DeliveryTable[] = [];
-    for (const e of events) {
+    const deliveries = await plannedDeliveries(events, async (e) => {
       const m = await this.db.selectFrom('merchants').select('webhook_url').where('id', '=', e.merchantId).executeTakeFirst();
-      if (!m?.webhook_url) continue;
-      deliveries.push(plannedDelivery(e, 'uqpay', m.webhook_url));
-    }
+      return { dialect: 'uqpay', url: m?.webhook_url ?? null };
+    });
     if (deliveries.length > 0) await this.db.insertInto('deliveries').values(deliveries).execute();
   }
 

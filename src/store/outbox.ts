@@ -1,8 +1,32 @@
 /** The outbox's delivery rows: planned in the same transaction as their event, sent by the relay after commit. */
+import { dialectSends } from '../delivery/sent-events.ts';
 import type { DeliveryTable } from './schema.ts';
 
-/** A delivery of event `eventId` to `url` in `dialect`, due at once. */
-export function plannedDelivery(event: { id: string; merchantId: string; createdAt: number }, dialect: string, url: string): DeliveryTable {
+export interface PlannedEvent {
+  id: string;
+  merchantId: string;
+  type: string;
+  createdAt: number;
+}
+
+/**
+ * The deliveries of `events`: each to the URL `target` names for it (none:
+ * not delivered), in its dialect, due at once; only events that dialect
+ * sends. The one place both the payments and the issuing store plan them.
+ */
+export async function plannedDeliveries<E extends PlannedEvent>(
+  events: readonly E[],
+  target: (event: E) => { dialect: string; url: string | null } | Promise<{ dialect: string; url: string | null }>,
+): Promise<DeliveryTable[]> {
+  const out: DeliveryTable[] = [];
+  for (const e of events) {
+    const { dialect, url } = await target(e);
+    if (url && dialectSends(dialect, e.type)) out.push(plannedDelivery(e, dialect, url));
+  }
+  return out;
+}
+
+function plannedDelivery(event: PlannedEvent, dialect: string, url: string): DeliveryTable {
   return {
     id: `${event.id}:${dialect}`,
     event_id: event.id,

@@ -13,13 +13,13 @@ import {
   type PaymentsTx,
   type RefundFilter,
 } from '../core/payments/repository.ts';
-import { plannedDelivery } from './outbox.ts';
+import { plannedDeliveries } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import { paymentMethodName } from '../core/payments/stats.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
 import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
 import { claimKey, completeKey, reserveReference } from './request-guards.ts';
-import type { Database, DeliveryTable, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
+import type { Database, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
 import { attemptInFlight, refundInFlight, unpaidIntent } from './sweep-conditions.ts';
 
@@ -359,13 +359,10 @@ class Tx implements PaymentsTx {
     // Plan the deliveries in the same transaction: each event goes, in the
     // dialect its intent came through, to the intent's notify URL or else the
     // merchant's webhook URL. The relay sends them after commit.
-    const deliveries: DeliveryTable[] = [];
-    for (const e of events) {
-      const url = e.notify.url || (await this.webhookUrls.of(this.db, e.merchantId));
-      if (!url) continue;
-      const dialect = e.notify.dialect;
-      deliveries.push(plannedDelivery(e, dialect, url));
-    }
+    const deliveries = await plannedDeliveries(events, async (e) => ({
+      dialect: e.notify.dialect,
+      url: e.notify.url || (await this.webhookUrls.of(this.db, e.merchantId)),
+    }));
     if (deliveries.length > 0) await insertRows(this.db, 'deliveries', deliveries);
   }
 

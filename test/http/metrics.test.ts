@@ -72,5 +72,16 @@ describeEachBackend('GET /metrics', (backend) => {
     expect(sample(text, 'polypay_process_resident_memory_bytes')).toBeGreaterThan(0);
     // The scrape itself is not counted.
     expect(text).not.toContain('route="/metrics"');
+
+    // Some metrics only, by name; an unknown name is refused.
+    const some = await fetch(`${tp.baseUrl}/metrics?name=polypay_outbox_backlog&name=polypay_process_resident_memory_bytes`);
+    expect(some.status).toBe(200);
+    const someText = await some.text();
+    expect(sample(someText, 'polypay_outbox_backlog')).toBe(1);
+    expect(sample(someText, 'polypay_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(someText).not.toContain('polypay_payment_intents');
+    const wrong = await fetch(`${tp.baseUrl}/metrics?name=polypay_nothing`);
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('unknown metric: polypay_nothing');
   });
 });

@@ -9,6 +9,7 @@
 import type { Merchant } from '../../core/merchants/merchants.ts';
 import type { PaymentEventPayload } from '../../core/payments/types.ts';
 import type { RenderInput, RenderedWebhook, WebhookRenderer } from '../../delivery/relay.ts';
+import { dialectSends } from '../../delivery/sent-events.ts';
 import { ALPHAPAY_RETRY_DELAYS_MS } from '../../delivery/schedules.ts';
 import { signedHeaders } from './transport.ts';
 import { v1NotificationBody } from './v1/wire.ts';
@@ -36,7 +37,7 @@ export class AlphapayNotificationRenderer implements WebhookRenderer {
 
   async render({ event, delivery }: RenderInput): Promise<RenderedWebhook | null> {
     const isRefund = event.type === 'refund.succeeded';
-    if (event.type !== 'payment_intent.succeeded' && !isRefund) return null;
+    if (!dialectSends('alphapay', event.type)) return null;
     // A refund notification is tried once: a retry of one is not sent.
     if (isRefund && delivery.attempts > 0) return null;
     const payload = JSON.parse(event.payload) as PaymentEventPayload;

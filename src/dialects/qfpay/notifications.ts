@@ -9,6 +9,7 @@
 import type { Merchant } from '../../core/merchants/merchants.ts';
 import type { PaymentEventPayload } from '../../core/payments/types.ts';
 import type { RenderInput, RenderedWebhook, WebhookRenderer } from '../../delivery/relay.ts';
+import { dialectSends } from '../../delivery/sent-events.ts';
 import { pythonJsonDumps, signNotification } from './signature.ts';
 import { cancelFlag, cashFee, cashRefund, isQfOrder, orderFields, orderMeta, payTypeOf, qfTime, refundMeta, syssnOf } from './wire.ts';
 
@@ -112,7 +113,7 @@ export class QfpayNotificationRenderer implements WebhookRenderer {
   }
 
   async render({ event }: RenderInput): Promise<RenderedWebhook | null> {
-    if (event.type !== 'payment_intent.succeeded' && event.type !== 'refund.succeeded' && event.type !== 'cancel.succeeded') return null;
+    if (!dialectSends('qfpay', event.type)) return null;
     const merchant = await this.merchant(event.merchant_id);
     if (!merchant) return null;
     const payload = JSON.parse(event.payload) as PaymentEventPayload;
