@@ -1,25 +1,20 @@
 /**
  * A merchant's delivery log for the dashboard: its webhooks and
- * notifications, newest first, a page at a time (keyset on created_at, id),
- * filtered by status and event type, each with every try.
+ * notifications, newest first, a keyset page at a time, filtered by status
+ * and event type, each with every try.
  */
+import { after, pageOf, type Cursor, type KeysetPage } from '../store/keyset.ts';
 import type { Store } from '../store/store.ts';
 import type { DeliveryAttemptRecord } from './relay.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'skipped'] as const;
-
-/** Where a page starts: after the delivery with this time and id. */
-export interface DeliveryCursor {
-  createdAt: number;
-  id: string;
-}
 
 export interface DeliveryLogQuery {
   merchantIds: string[];
   status?: string;
   /** A core event type (payment_intent.succeeded, refund.succeeded, ...). */
   eventType?: string;
-  after?: DeliveryCursor;
+  after?: Cursor;
   limit: number;
 }
 
@@ -40,25 +35,11 @@ export interface DeliveryEntry {
   attemptLog: DeliveryAttemptRecord[];
 }
 
-export interface DeliveryPage {
-  entries: DeliveryEntry[];
-  /** The cursor of the next page, or null on the last. */
-  next: DeliveryCursor | null;
-}
-
-export const encodeCursor = (c: DeliveryCursor): string => `${c.createdAt}.${c.id}`;
-
-/** A cursor from its text, or undefined when the text is not one. */
-export function decodeCursor(text: string | undefined): DeliveryCursor | undefined {
-  const m = text ? /^(\d{1,16})\.([\w:.-]{1,200})$/.exec(text) : null;
-  return m ? { createdAt: Number(m[1]), id: m[2]! } : undefined;
-}
-
 export class DeliveryLog {
   constructor(private readonly store: Store) {}
 
-  async page(q: DeliveryLogQuery): Promise<DeliveryPage> {
-    if (!q.merchantIds.length) return { entries: [], next: null };
+  async page(q: DeliveryLogQuery): Promise<KeysetPage<DeliveryEntry>> {
+    if (!q.merchantIds.length) return { rows: [], next: null };
     let query = this.store.read
       .selectFrom('deliveries')
       .innerJoin('events', 'events.id', 'deliveries.event_id')
@@ -80,25 +61,20 @@ export class DeliveryLog {
       .where('deliveries.merchant_id', 'in', q.merchantIds);
     if (q.status) query = query.where('deliveries.status', '=', q.status);
     if (q.eventType) query = query.where('events.type', '=', q.eventType);
-    const after = q.after;
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([eb('deliveries.created_at', '<', after.createdAt), eb.and([eb('deliveries.created_at', '=', after.createdAt), eb('deliveries.id', '<', after.id)])]),
-      );
-    }
+    if (q.after) query = query.where(after('deliveries.created_at', 'deliveries.id', q.after));
     // One more than the page: whether there is a next one.
-    const rows = await query.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(q.limit + 1).execute();
-    const page = rows.slice(0, q.limit);
-    const tries = page.length
+    const found = await query.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(q.limit + 1).execute();
+    const { rows, next } = pageOf(found, q.limit, (d) => ({ createdAt: Number(d.created_at), id: d.id }));
+    const tries = rows.length
       ? await this.store.read
           .selectFrom('delivery_attempts')
           .select(['delivery_id', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at'])
-          .where('delivery_id', 'in', page.map((d) => d.id))
+          .where('delivery_id', 'in', rows.map((d) => d.id))
           .orderBy('attempt')
           .orderBy('id')
           .execute()
       : [];
-    const entries = page.map((d) => ({
+    const entries = rows.map((d) => ({
       id: d.id,
       eventId: d.event_id,
       eventType: d.event_type,
@@ -116,8 +92,6 @@ export class DeliveryLog {
         .filter((a) => a.delivery_id === d.id)
         .map(({ delivery_id: _id, ...a }) => ({ ...a, attempt: Number(a.attempt), attempted_at: Number(a.attempted_at), duration_ms: Number(a.duration_ms) })),
     }));
-    const last = entries[entries.length - 1];
-    return { entries, next: rows.length > q.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+    return { rows: entries, next };
   }
-
 }

@@ -13,6 +13,7 @@ import * as m010 from './migrations/010_merchant_secrets_sealed.ts';
 import * as m011 from './migrations/011_refund_shopper_amount.ts';
 import * as m012 from './migrations/012_alphapay.ts';
 import * as m013 from './migrations/013_issuing.ts';
+import * as m016 from './migrations/016_delivery_log.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -53,6 +54,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName, con
   '011_refund_shopper_amount': m011,
   '012_alphapay': m012,
   '013_issuing': m013,
+  '016_delivery_log': m016,
 };
 
 /** Brings the schema up to the latest migration, or up to `target` (tests start from an older schema). */

@@ -86,18 +86,18 @@ describeEachBackend('credential rotation and webhook settings', (backend) => {
 
       // Newest first, filtered by status and event type, with the try's status code (recorded just after the receiver answered).
       const succeeded = { merchantIds: [id], eventType: 'payment_intent.succeeded', status: 'succeeded', limit: 1 };
-      await expect.poll(async () => (await log.page(succeeded)).entries[0]?.sourceId).toBe(paid.body.payment_intent_id);
+      await expect.poll(async () => (await log.page(succeeded)).rows[0]?.sourceId).toBe(paid.body.payment_intent_id);
       const page = await log.page(succeeded);
-      expect(page.entries).toHaveLength(1);
-      const entry = page.entries[0]!;
+      expect(page.rows).toHaveLength(1);
+      const entry = page.rows[0]!;
       expect(entry).toMatchObject({ sourceId: paid.body.payment_intent_id, url: second.url, status: 'succeeded' });
       expect(entry.attemptLog[0]).toMatchObject({ attempt: 1, status_code: 200 });
       expect(page.next).not.toBeNull();
       const older = await log.page({ ...succeeded, after: page.next! });
-      expect(older.entries[0]!.createdAt).toBeLessThanOrEqual(entry.createdAt);
-      expect(older.entries[0]!.id).not.toBe(entry.id);
+      expect(older.rows[0]!.createdAt).toBeLessThanOrEqual(entry.createdAt);
+      expect(older.rows[0]!.id).not.toBe(entry.id);
       // Another merchant's ids see none of it.
-      expect((await log.page({ merchantIds: ['M0'], limit: 10 })).entries).toEqual([]);
+      expect((await log.page({ merchantIds: ['M0'], limit: 10 })).rows).toEqual([]);
 
       const before = second.received.filter((w) => w.body?.event_id === entry.eventId).length;
       const resent = await redelivery.resend([id], entry.id, 'resend-key-0001');
@@ -107,7 +107,7 @@ describeEachBackend('credential rotation and webhook settings', (backend) => {
       await second.waitFor((all) => all.filter((w) => w.body?.event_id === entry.eventId).length === before + 1);
       await new Promise((r) => setTimeout(r, 300));
       expect(second.received.filter((w) => w.body?.event_id === entry.eventId)).toHaveLength(before + 1);
-      const again = (await log.page({ merchantIds: [id], limit: 5 })).entries.find((e) => e.id === resent)!;
+      const again = (await log.page({ merchantIds: [id], limit: 5 })).rows.find((e) => e.id === resent)!;
       expect(again).toMatchObject({ eventId: entry.eventId, status: 'succeeded' });
     } finally {
       await second.close();
@@ -123,12 +123,12 @@ describeEachBackend('credential rotation and webhook settings', (backend) => {
     expect(await redelivery.sendTestEvent(id, hooks.url, 'test-event-key-1')).toBe(eventId);
     await tp.platform.relay.drain();
     await hooks.waitFor((all) => all.some((w) => w.body?.event_id === eventId));
-    await expect.poll(async () => (await log.page({ merchantIds: [id], limit: 3 })).entries.find((e) => e.eventId === eventId)?.status).toBe('succeeded');
+    await expect.poll(async () => (await log.page({ merchantIds: [id], limit: 3 })).rows.find((e) => e.eventId === eventId)?.status).toBe('succeeded');
     const w = hooks.received.find((x) => x.body?.event_id === eventId)!;
     expect(w.body).toMatchObject({ event_type: 'acquiring.payment_intent.succeeded', data: { metadata: { test_event: true } } });
     expect(signedWith(secret, w)).toBe(true);
     expect(hooks.received.filter((x) => x.body?.event_id === eventId)).toHaveLength(1);
-    const entry = (await log.page({ merchantIds: [id], limit: 3 })).entries.find((e) => e.eventId === eventId);
+    const entry = (await log.page({ merchantIds: [id], limit: 3 })).rows.find((e) => e.eventId === eventId);
     expect(entry).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
