@@ -56,6 +56,12 @@ import { ALPHAPAY_CASHIER_PATH, alphapayCashierPages } from './web/alphapay-cash
 import { HOSTED_PAGE_PATHS, hostedPageFault } from './web/error-page.ts';
 import { CHALLENGE_PATH, threeDSChallengePages } from './web/three-ds-challenge.ts';
 import { WALLET_PAY_PATH, walletPayPages } from './web/wallet-pay.ts';
+import { DashboardUsers } from './core/dashboard/users.ts';
+import { dashboardUserRepository } from './store/dashboard-users-repo.ts';
+import { paymentStats } from './store/payment-stats-repo.ts';
+import { dashboardFault } from './web/dashboard/errors.ts';
+import { DASHBOARD_PATH } from './web/dashboard/layout.ts';
+import { dashboardPlugin } from './web/dashboard/plugin.ts';
 
 export interface Platform {
   config: Config;
@@ -66,6 +72,8 @@ export interface Platform {
   payments: PaymentsService;
   issuing: IssuingService;
   relay: DeliveryRelay;
+  /** People who sign in to the merchant dashboard. */
+  dashboardUsers: DashboardUsers;
   /** Listens, then starts the background workers. Returns the base URL. */
   listen(): Promise<string>;
   /** Starts the workers without listening (tests that use inject). */
@@ -149,6 +157,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   faults.register(HOSTED_PAGE_PATHS, hostedPageFault);
   faults.register(['/api/v2.0/payments'], alphapayFault);
   faults.register(['/api/v1.0'], alphapayV1Fault);
+  faults.register([DASHBOARD_PATH], dashboardFault);
   const http = Fastify({
     logger: loggerOptions(config.logLevel, [CHALLENGE_PATH, WALLET_PAY_PATH, CARD_PAY_PATH, CARD_DISPLAY_PATH, ALPHAPAY_CASHIER_PATH]),
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
@@ -214,6 +223,25 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     await cardSecureDisplayPages(web, issuing);
     await alphapayCashierPages(web, { payments, merchants, now: () => clock.now(), walletPageUrl });
   });
+  // Sessions and sign-in throttling run on real time: advancing the sandbox clock signs nobody out.
+  const dashboardUsers = new DashboardUsers(dashboardUserRepository(store), {
+    now: () => systemClock.now(),
+    newId: () => ids.next('DU'),
+    merchantExists: async (id) => (await merchants.byId(id)) !== null,
+  });
+  await http.register(dashboardPlugin, {
+    prefix: DASHBOARD_PATH,
+    store,
+    merchants,
+    payments,
+    issuing,
+    relay,
+    clock,
+    sandbox,
+    users: dashboardUsers,
+    stats: paymentStats(store),
+    publicBaseUrl: config.publicBaseUrl,
+  });
   if (sandbox) await http.register(simRoutes, { prefix: '/sim/v1', clock, payments, merchants, relay });
 
   // Time-driven work follows the platform clock: advancing it runs the sweeps at once.
@@ -249,6 +277,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     payments,
     issuing,
     relay,
+    dashboardUsers,
     startWorkers() {
       if (workersStarted) return;
       workersStarted = true;

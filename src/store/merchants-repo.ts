@@ -116,6 +116,10 @@ export function merchantRepository(store: Store, secrets: SecretBox): MerchantRe
         return 'updated';
       });
     },
+    async subMerchantIds(parentId) {
+      const rows = await store.read.selectFrom('merchants').select('id').where('parent_id', '=', parentId).orderBy('id').execute();
+      return rows.map((r) => r.id);
+    },
     async count() {
       const r = await store.read.selectFrom('merchants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);

@@ -312,6 +312,9 @@ export interface Database {
   issuing_transfers: IssuingTransferTable;
   issuing_display_tokens: IssuingDisplayTokenTable;
   alphapay_nonces: AlphapayNonceTable;
+  dashboard_users: DashboardUserTable;
+  dashboard_sessions: DashboardSessionTable;
+  dashboard_sign_in_failures: DashboardSignInFailureTable;
 }
 
 /** A nonce an AlphaPay request was signed with, kept while a request bearing it could still be fresh. */
@@ -319,4 +322,29 @@ export interface AlphapayNonceTable {
   merchant_id: string;
   nonce: string;
   expires_at: number;
+}
+
+/** A person who signs in to the merchant dashboard (migration 014). */
+export interface DashboardUserTable {
+  id: string;
+  merchant_id: string;
+  email: string; // lower-cased
+  password_hash: string; // scrypt$N$r$p$salt$hash (base64)
+  role: string; // admin, viewer
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface DashboardSessionTable {
+  token_hash: string; // sha256 of the cookie's token
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number; // absolute expiry; idle expiry counts from last_seen_at
+}
+
+export interface DashboardSignInFailureTable {
+  subject: string;
+  failed_at: number;
 }

@@ -13,6 +13,7 @@ import * as m010 from './migrations/010_merchant_secrets_sealed.ts';
 import * as m011 from './migrations/011_refund_shopper_amount.ts';
 import * as m012 from './migrations/012_alphapay.ts';
 import * as m013 from './migrations/013_issuing.ts';
+import * as m014 from './migrations/014_dashboard_users.ts';
 import * as m016 from './migrations/016_delivery_log.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName, con
   '011_refund_shopper_amount': m011,
   '012_alphapay': m012,
   '013_issuing': m013,
+  '014_dashboard_users': m014,
   '016_delivery_log': m016,
 };
 

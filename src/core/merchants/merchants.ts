@@ -51,6 +51,8 @@ export interface MerchantRepository {
    */
   update(id: string, change: MerchantChange, once?: string): Promise<'updated' | 'repeated' | 'not_found'>;
   count(): Promise<number>;
+  /** The ids of the merchant's sub-merchants (one level: a sub-merchant has none of its own). */
+  subMerchantIds(parentId: string): Promise<string[]>;
 }
 
 /** The fields a credential rotation or a webhook change writes. */
@@ -208,6 +210,10 @@ export class MerchantService {
 
   count() {
     return this.repo.count();
+  }
+
+  subMerchantIds(parentId: string) {
+    return this.repo.subMerchantIds(parentId);
   }
 
   /**

@@ -1,0 +1,26 @@
+/** What the dashboard's pages are given by the composition root. */
+import type { Clock } from '../../core/clock.ts';
+import type { DashboardUsers } from '../../core/dashboard/users.ts';
+import type { IssuingService } from '../../core/issuing/service.ts';
+import type { MerchantService } from '../../core/merchants/merchants.ts';
+import type { PaymentsService } from '../../core/payments/service.ts';
+import type { DeliveryRelay } from '../../delivery/relay.ts';
+import type { PaymentStats } from '../../core/payments/stats.ts';
+import type { Store } from '../../store/store.ts';
+
+export interface DashboardDeps {
+  store: Store;
+  merchants: MerchantService;
+  payments: PaymentsService;
+  issuing: IssuingService;
+  relay: DeliveryRelay;
+  /** The platform clock (the sandbox's can be advanced): what payments' times are on. */
+  clock: Clock;
+  /** Sandbox mode: the sandbox page is served and linked. */
+  sandbox: boolean;
+  users: DashboardUsers;
+  /** Volume and success rates for the overview. */
+  stats: PaymentStats;
+  /** The base URL browsers reach polypay at, when configured: an https one makes session cookies Secure. */
+  publicBaseUrl: string | undefined;
+}
