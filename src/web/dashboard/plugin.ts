@@ -9,6 +9,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { dashboardAssets } from './assets.ts';
 import type { DashboardDeps } from './deps.ts';
+import { developersPages } from './developers.ts';
 import { dashboardErrors } from './errors.ts';
 import { overviewPage } from './overview.ts';
 import { csrfHook, sessionHook } from './session.ts';
@@ -41,4 +42,5 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   await dashboardAssets(app);
   await signInPages(app, deps);
   await overviewPage(app, deps);
+  await developersPages(app, deps);
 }
