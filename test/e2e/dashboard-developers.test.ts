@@ -27,7 +27,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('dashboard developers page in a br
   /** Rotates a credential through its Rotate link and confirm step; the new secret the page shows once. */
   async function rotate(kind: string, button: string): Promise<string> {
     await page.goto(`${tp.baseUrl}/dashboard/developers`);
-    await page.locator(`#${kind}`).getByRole('link', { name: 'Rotate…' }).click();
+    await page.locator(`#${kind} + dd`).getByRole('link', { name: 'Rotate…' }).click();
     await page.getByRole('button', { name: button }).click();
     await page.waitForSelector('.secret code');
     return (await page.locator('.secret code').first().textContent())!;

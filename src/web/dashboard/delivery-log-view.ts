@@ -8,12 +8,13 @@ import type { FastifyRequest } from 'fastify';
 import { DELIVERY_STATUSES, type DeliveryEntry, type DeliveryLogQuery } from '../../delivery/delivery-log.ts';
 import { TEST_EVENT_PREFIX } from '../../delivery/redelivery.ts';
 import { ACQUIRING_EVENT_TYPES } from '../../dialects/uqpay/webhooks.ts';
-import { decodeCursor, encodeCursor, type KeysetPage } from '../../store/keyset.ts';
+import { decodeCursor, type KeysetPage } from '../../store/keyset.ts';
 import { dialectLabel, formatTime } from './format.ts';
 import { actionForm } from './forms.ts';
 import { isAdmin } from './guards.ts';
 import { html, type Html } from './html.ts';
 import { DASHBOARD_PATH } from './layout.ts';
+import { pager } from './pager.ts';
 
 const PAGE_SIZE = 20;
 const PAGE = `${DASHBOARD_PATH}/developers`;
@@ -48,7 +49,6 @@ function row(req: FastifyRequest, d: DeliveryEntry): Html {
 
 export function deliveryLogSection(req: FastifyRequest, page: KeysetPage<DeliveryEntry>, q: Record<string, string | undefined>): Html {
   const filtered = Boolean(q.status || q.event_type);
-  const query = (extra: Record<string, string>) => new URLSearchParams({ ...(q.status ? { status: q.status } : {}), ...(q.event_type ? { event_type: q.event_type } : {}), ...extra }).toString();
   const eventTypes = [...Object.keys(ACQUIRING_EVENT_TYPES), 'card.status.update.succeeded', 'issuing.transaction.authorization'];
   return html`<section class="card" aria-labelledby="deliveries"><h2 id="deliveries">Delivery log</h2>
   <form method="get" action="${PAGE}#deliveries" class="filters">
@@ -64,6 +64,6 @@ export function deliveryLogSection(req: FastifyRequest, page: KeysetPage<Deliver
     <tbody>${page.rows.map((d) => row(req, d))}</tbody></table>`
       : html`<p class="empty">${filtered ? 'No delivery matches these filters.' : 'No webhooks sent yet. Set a webhook URL and send a test event to see one here.'}</p>`
   }
-  <div class="actions">${q.after ? html`<a class="button secondary small" href="${PAGE}?${query({})}#deliveries">Newest</a>` : ''}${page.next ? html`<a class="button secondary small" href="${PAGE}?${query({ after: encodeCursor(page.next) })}#deliveries" rel="next">Older</a>` : ''}</div>
+  ${pager(PAGE, { status: q.status, event_type: q.event_type }, q.after, page.next, '#deliveries')}
 </section>`;
 }

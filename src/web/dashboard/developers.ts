@@ -62,7 +62,7 @@ function credentialRow(req: FastifyRequest, kind: CredentialKind, confirm: strin
         ? confirmStep(req, `${PAGE}/credentials/${kind}/rotate`, `Rotate the ${c.label}?`, c.consequence, `Rotate ${c.label}`, `${PAGE}#${kind}`)
         : html`<a class="button secondary small" href="${PAGE}?confirm=${kind}#${kind}">Rotate…</a>`;
   }
-  return html`<div class="credential" id="${kind}"><dt>${c.label}</dt><dd><span class="muted">Hidden: shown once when made</span>${action}</dd></div>`;
+  return html`<dt id="${kind}">${c.label}</dt><dd><span class="muted">Hidden: shown once when made</span>${action}</dd>`;
 }
 
 function credentialsSection(req: FastifyRequest, m: Merchant, confirm: string | undefined, rotation: Rotation | undefined): Html {
@@ -102,7 +102,7 @@ export async function developersPages(app: FastifyInstance, deps: DashboardDeps)
     const merchant = (await deps.merchants.byId(req.dashboard.merchant.id)) ?? req.dashboard.merchant;
     const page = await log.page(logQuery(req.dashboard.merchantIds, q));
     const body = html`${credentialsSection(req, merchant, rotation ? undefined : q.confirm, rotation)}${webhookSection(req, merchant)}${deliveryLogSection(req, page, q)}`;
-    return reply.type('text/html; charset=utf-8').send(dashboardPage(req, { title: 'Developers', section: 'developers', body }));
+    return reply.type('text/html; charset=utf-8').send(dashboardPage(req, { title: 'Developers', section: 'developers', body, styles: ['devtools.css'] }));
   }
 
   app.get('/developers', (req, reply) => render(req, reply));

@@ -11,7 +11,9 @@ import { dashboardAssets } from './assets.ts';
 import type { DashboardDeps } from './deps.ts';
 import { developersPages } from './developers.ts';
 import { dashboardErrors } from './errors.ts';
+import { issuingPages } from './issuing.ts';
 import { overviewPage } from './overview.ts';
+import { sandboxPages } from './sandbox.ts';
 import { csrfHook, sessionHook } from './session.ts';
 import { signInPages } from './sign-in.ts';
 
@@ -43,4 +45,6 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   await signInPages(app, deps);
   await overviewPage(app, deps);
   await developersPages(app, deps);
+  await sandboxPages(app, deps);
+  await issuingPages(app, deps);
 }
