@@ -39,7 +39,7 @@ function row(req: FastifyRequest, d: DeliveryEntry): Html {
   const test = d.eventId.startsWith(TEST_EVENT_PREFIX);
   return html`<tr>
   <td data-label="Created">${formatTime(d.createdAt)}</td>
-  <td data-label="Event"><code>${d.eventType}</code>${test ? html` <span class="badge info">test</span>` : ''}<div class="small muted">${d.sourceId} · ${dialectLabel(d.dialect)}</div><div class="small muted">event ${d.eventId}</div></td>
+  <td data-label="Event"><div><code>${d.eventType}</code>${test ? html` <span class="badge info">test</span>` : ''}<div class="small muted">${d.sourceId} · ${dialectLabel(d.dialect)}</div><div class="small muted">event ${d.eventId}</div></div></td>
   <td data-label="URL" class="url">${d.url}</td>
   <td data-label="Status"><span class="badge ${STATUS_BADGE[d.status] ?? 'info'}">${d.status}</span></td>
   <td data-label="Tries">${tries(d)}</td>
