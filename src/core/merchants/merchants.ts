@@ -229,12 +229,7 @@ export class MerchantService {
     return disabled;
   }
 
-  /** Whether the merchant exists and is not disabled: checked on every authenticated request, so remembered for ACTIVE_CHECK_TTL_MS. */
-  async isActive(id: string): Promise<boolean> {
-    return (await this.access.get(id)).active;
-  }
-
-  /** Whether the merchant is active and which UQPAY api key is current (uqpayKeyRef), as isActive remembers it. */
+  /** Whether the merchant exists and is not disabled, and which UQPAY api key is current (uqpayKeyRef): checked on every authenticated request, so remembered for ACTIVE_CHECK_TTL_MS. */
   accessOf(id: string): Promise<MerchantAccess> {
     return this.access.get(id);
   }

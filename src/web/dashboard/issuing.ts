@@ -54,7 +54,7 @@ export async function issuingPages(app: FastifyInstance, deps: DashboardDeps): P
     const page = await lists.cardholders(pageQuery(req, q));
     const rows = page.rows.map(
       (h) => html`<tr>
-      <td data-label="Name">${h.name}<div class="small muted">${h.id}</div></td>
+      <td data-label="Name"><div>${h.name}<div class="small muted">${h.id}</div></div></td>
       <td data-label="Email">${h.email}</td>
       <td data-label="Phone">${h.phoneNumber}</td>
       <td data-label="Country">${h.countryCode}</td>
@@ -73,7 +73,7 @@ export async function issuingPages(app: FastifyInstance, deps: DashboardDeps): P
     const page = await lists.cards(pageQuery(req, q, q.cardholder || undefined));
     const rows = page.rows.map(
       (c) => html`<tr>
-      <td data-label="Card"><span class="nowrap">•••• ${c.last4}</span> <span class="muted small">${c.expiry}</span><div class="small muted">${c.id}</div></td>
+      <td data-label="Card"><div><span class="nowrap">•••• ${c.last4}</span> <span class="muted small">${c.expiry}</span><div class="small muted">${c.id}</div></div></td>
       <td data-label="Cardholder">${c.cardholderName}</td>
       <td data-label="Status">${badge(c.status)}</td>
       <td data-label="Available" class="num">${formatMoney(c.available, c.currency)}</td>
@@ -96,7 +96,7 @@ export async function issuingPages(app: FastifyInstance, deps: DashboardDeps): P
       <td data-label="Card">•••• ${t.last4}</td>
       <td data-label="Merchant">${t.merchantName}</td>
       <td data-label="Type">${t.type}</td>
-      <td data-label="Status">${badge(t.status)}${t.failureReason ? html`<div class="small muted">${t.failureReason}</div>` : ''}</td>
+      <td data-label="Status"><div>${badge(t.status)}${t.failureReason ? html`<div class="small muted">${t.failureReason}</div>` : ''}</div></td>
       <td data-label="Amount" class="num">${formatMoney(t.amount, t.currency)}</td>
     </tr>`,
     );

@@ -80,9 +80,9 @@ function testCardsSection(): Html {
   <thead><tr><th scope="col">Number</th><th scope="col">Brand</th><th scope="col">What happens</th></tr></thead>
   <tbody>${TEST_CARDS.map(
     (c) => html`<tr>
-    <td data-label="Number" class="nowrap"><code>${c.number}</code> <button type="button" class="secondary small" data-copy="${c.number}" aria-label="Copy ${c.number}">Copy</button></td>
+    <td data-label="Number"><div class="nowrap"><code>${c.number}</code> <button type="button" class="secondary small" data-copy="${c.number}" aria-label="Copy ${c.number}">Copy</button></div></td>
     <td data-label="Brand">${c.brand} ${c.fundingType}</td>
-    <td data-label="What happens">${c.outcome === 'approved' ? html`<span class="badge ok">approved</span>` : html`<span class="badge bad">${c.failureCode ?? 'declined'}</span>`} ${c.description}</td>
+    <td data-label="What happens"><div>${c.outcome === 'approved' ? html`<span class="badge ok">approved</span>` : html`<span class="badge bad">${c.failureCode ?? 'declined'}</span>`} ${c.description}</div></td>
   </tr>`,
   )}</tbody></table>
 </section>`;
