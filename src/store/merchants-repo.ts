@@ -106,7 +106,7 @@ export function merchantRepository(store: Store, secrets: SecretBox): MerchantRe
           // The form's one-time key, claimed in the same unit as the change it makes.
           const claimed = await db
             .insertInto('merchant_references')
-            .values({ merchant_id: id, scope: ONCE_SCOPE, reference: once, object_id: id, created_at: Date.now() })
+            .values({ merchant_id: id, scope: ONCE_SCOPE, reference: once.key, object_id: id, created_at: once.at })
             .onConflict((oc) => oc.doNothing())
             .returning('reference')
             .executeTakeFirst();

@@ -3,12 +3,15 @@
  * form without its CSRF token, another merchant's user and bad input get;
  * the sandbox page absent in live mode; the webhook URL rule.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookUrlRefusal } from '../../src/delivery/webhook-url.ts';
 import { createUser, signIn, type DashboardClient } from '../support/dashboard.ts';
 import { intentBody, seedCard, startPlatform, UqpayClient, WebhookReceiver, type TestPlatform } from '../support/platform.ts';
 
 const FLASH = 'polypay_flash';
+/** The one-time key a rendered rotation form carries. */
+const ROTATE_FORM_KEY = randomUUID();
 const flashOf = (c: DashboardClient) => decodeURIComponent(c.cookies.get(FLASH) ?? '');
 
 describe('dashboard devtools routes', () => {
@@ -43,7 +46,7 @@ describe('dashboard devtools routes', () => {
   it('refuses a viewer every action (403) and changes nothing', async () => {
     const before = await tp.platform.merchants.byId(merchant.credentials.merchant_id);
     for (const path of ['/dashboard/developers/credentials/uqpay-api-key/rotate', '/dashboard/developers/webhook-url', '/dashboard/developers/test-event', `/dashboard/developers/deliveries/${deliveryId}/resend`, '/dashboard/sandbox/clock/advance']) {
-      const r = await viewer.post(path, { _key: 'viewer-key-0001', url: 'http://example.com/x', amount: '1', unit: 'hours' });
+      const r = await viewer.post(path, { _key: randomUUID(), url: 'http://example.com/x', amount: '1', unit: 'hours' });
       expect(r.status, path).toBe(403);
       expect(r.text).toContain('Your role can view but not change this');
     }
@@ -53,14 +56,14 @@ describe('dashboard devtools routes', () => {
 
   it('refuses a rotation posted without the CSRF token (403) before anything is done', async () => {
     const before = (await tp.platform.merchants.byId(merchant.credentials.merchant_id))!.uqpay.apiKeyHash;
-    const r = await admin.post('/dashboard/developers/credentials/uqpay-api-key/rotate', { _csrf: '', _key: 'no-csrf-key-0001' });
+    const r = await admin.post('/dashboard/developers/credentials/uqpay-api-key/rotate', { _csrf: '', _key: randomUUID() });
     expect(r.status).toBe(403);
     expect((await tp.platform.merchants.byId(merchant.credentials.merchant_id))!.uqpay.apiKeyHash).toBe(before);
   });
 
   it('answers 404 for another merchant\'s delivery and an unknown credential, and shows a stranger none of the log', async () => {
-    expect((await stranger.post(`/dashboard/developers/deliveries/${encodeURIComponent(deliveryId)}/resend`, { _key: 'stranger-key-001' })).status).toBe(404);
-    expect((await admin.post('/dashboard/developers/credentials/master-key/rotate', { _key: 'unknown-kind-01' })).status).toBe(404);
+    expect((await stranger.post(`/dashboard/developers/deliveries/${encodeURIComponent(deliveryId)}/resend`, { _key: randomUUID() })).status).toBe(404);
+    expect((await admin.post('/dashboard/developers/credentials/master-key/rotate', { _key: randomUUID() })).status).toBe(404);
     const page = await stranger.get('/dashboard/developers');
     expect(page.status).toBe(200);
     expect(page.text).not.toContain(encodeURIComponent(deliveryId));
@@ -69,12 +72,12 @@ describe('dashboard devtools routes', () => {
   });
 
   it('shows a new secret in the answer to the rotation only, and a repeat of the form rotates nothing', async () => {
-    const r = await admin.post('/dashboard/developers/credentials/qfpay-client-key/rotate', { _key: 'rotate-form-0001' });
+    const r = await admin.post('/dashboard/developers/credentials/qfpay-client-key/rotate', { _key: ROTATE_FORM_KEY });
     expect(r.status).toBe(200);
     const key = /class="secret"><span>New client key<\/span><code>([0-9A-F]{32})<\/code>/.exec(r.text)?.[1];
     expect(key).toBeDefined();
     expect(r.headers.get('cache-control')).toBe('no-store');
-    const again = await admin.post('/dashboard/developers/credentials/qfpay-client-key/rotate', { _key: 'rotate-form-0001' });
+    const again = await admin.post('/dashboard/developers/credentials/qfpay-client-key/rotate', { _key: ROTATE_FORM_KEY });
     expect(again.text).toContain('had already rotated');
     expect(again.text).not.toContain(key!);
     expect((await tp.platform.merchants.byId(merchant.credentials.merchant_id))!.qfpay.clientKey).toBe(key);
@@ -82,7 +85,7 @@ describe('dashboard devtools routes', () => {
   });
 
   it('refuses a malformed webhook URL with a clear message and keeps the old one', async () => {
-    const r = await admin.post('/dashboard/developers/webhook-url', { _key: 'url-form-000001', url: 'ftp://example.com/hooks' });
+    const r = await admin.post('/dashboard/developers/webhook-url', { _key: randomUUID(), url: 'ftp://example.com/hooks' });
     expect(r.status).toBe(303);
     expect(flashOf(admin)).toContain('absolute http(s) URL');
     expect((await tp.platform.merchants.byId(merchant.credentials.merchant_id))!.webhookUrl).toBe(hooks.url);
@@ -120,7 +123,7 @@ describe('dashboard devtools in live mode', () => {
     const c = await signIn(tp, login.email, login.password);
     expect((await c.get('/dashboard/sandbox')).status).toBe(404);
     expect((await c.get('/dashboard')).text).not.toContain('href="/dashboard/sandbox"');
-    const r = await c.post('/dashboard/developers/webhook-url', { _key: 'live-url-00001', url: 'http://127.0.0.1:9000/hooks' });
+    const r = await c.post('/dashboard/developers/webhook-url', { _key: randomUUID(), url: 'http://127.0.0.1:9000/hooks' });
     expect(r.status).toBe(303);
     expect(flashOf(c)).toContain('loopback');
     expect((await tp.platform.merchants.byId(m.merchant_id))!.webhookUrl).toBeNull();

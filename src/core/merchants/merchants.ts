@@ -49,7 +49,7 @@ export interface MerchantRepository {
    * change carried that key before ('repeated' then, nothing written): a
    * double-submitted form rotates once. 'not_found' when there is no such merchant.
    */
-  update(id: string, change: MerchantChange, once?: string): Promise<'updated' | 'repeated' | 'not_found'>;
+  update(id: string, change: MerchantChange, once?: { key: string; at: number }): Promise<'updated' | 'repeated' | 'not_found'>;
   count(): Promise<number>;
   /** The ids of the merchant's sub-merchants (one level: a sub-merchant has none of its own). */
   subMerchantIds(parentId: string): Promise<string[]>;
@@ -243,11 +243,17 @@ export class MerchantService {
    */
   async rotate<K extends CredentialKind>(merchantId: string, kind: K, once?: string): Promise<RotatedCredentials[K] | null> {
     const { change, shown } = this.newCredential(kind) as { change: MerchantChange; shown: RotatedCredentials[K] };
-    const result = await this.repo.update(merchantId, change, once);
+    const result = await this.repo.update(merchantId, change, this.onceKey(once));
     if (result === 'not_found') throw new Error(`merchant ${merchantId} not found`);
     if (result === 'repeated') return null;
     this.changed([merchantId]);
     return shown;
+  }
+
+  private onceKey(key: string | undefined) {
+    if (key === undefined) return undefined;
+    if (!/^[\w-]{8,64}$/.test(key)) throw new Error('the form key is not valid');
+    return { key, at: this.deps.now() };
   }
 
   private newCredential(kind: CredentialKind): { change: MerchantChange; shown: RotatedCredentials[CredentialKind] } {
@@ -289,7 +295,7 @@ export class MerchantService {
    * already planned keep the URL they were planned with. `once` as for rotate.
    */
   async setWebhookUrl(merchantId: string, url: string | null, once?: string): Promise<boolean> {
-    const result = await this.repo.update(merchantId, { webhookUrl: url }, once);
+    const result = await this.repo.update(merchantId, { webhookUrl: url }, this.onceKey(once));
     if (result === 'not_found') throw new Error(`merchant ${merchantId} not found`);
     if (result === 'updated') this.changed([merchantId]);
     return result === 'updated';

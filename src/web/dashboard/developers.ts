@@ -12,7 +12,7 @@ import { DeliveryNotFound, Redelivery } from '../../delivery/redelivery.ts';
 import { webhookUrlRefusal } from '../../delivery/webhook-url.ts';
 import type { DashboardDeps } from './deps.ts';
 import { deliveryLogSection, logQuery } from './delivery-log-view.ts';
-import { actionForm, confirmStep, fields, onceField, shownOnce } from './forms.ts';
+import { actionForm, confirmStep, fields, formKey, onceField, shownOnce } from './forms.ts';
 import { DashboardNotFound, isAdmin, requireAdmin } from './guards.ts';
 import { html, type Html } from './html.ts';
 import { csrfField, DASHBOARD_PATH, dashboardPage, redirectWithFlash } from './layout.ts';
@@ -111,7 +111,7 @@ export async function developersPages(app: FastifyInstance, deps: DashboardDeps)
     requireAdmin(req);
     const kind = req.params.kind;
     if (!isKind(kind)) throw new DashboardNotFound('Not found');
-    const shown = await deps.merchants.rotate(req.dashboard.merchant.id, kind, fields(req)._key);
+    const shown = await deps.merchants.rotate(req.dashboard.merchant.id, kind, formKey(req));
     // The new secret goes out in this answer only.
     return render(req, reply, { kind, shown: shown as Record<string, string> | null });
   });
@@ -122,7 +122,7 @@ export async function developersPages(app: FastifyInstance, deps: DashboardDeps)
     const url = (f.url ?? '').trim();
     const refusal = url ? webhookUrlRefusal(url, live) : null;
     if (refusal) return redirectWithFlash(reply, `${PAGE}#webhooks`, 'bad', `Not saved: ${refusal}.`);
-    await deps.merchants.setWebhookUrl(req.dashboard.merchant.id, url || null, f._key);
+    await deps.merchants.setWebhookUrl(req.dashboard.merchant.id, url || null, formKey(req));
     return redirectWithFlash(reply, `${PAGE}#webhooks`, 'ok', url ? `Webhooks now go to ${url}.` : 'Webhook URL removed: no webhooks are sent.');
   });
 
@@ -130,7 +130,7 @@ export async function developersPages(app: FastifyInstance, deps: DashboardDeps)
     requireAdmin(req);
     const merchant = await deps.merchants.byId(req.dashboard.merchant.id);
     if (!merchant?.webhookUrl) return redirectWithFlash(reply, `${PAGE}#webhooks`, 'bad', 'Set a webhook URL first: a test event goes to it.');
-    const eventId = await redelivery.sendTestEvent(merchant.id, merchant.webhookUrl, fields(req)._key);
+    const eventId = await redelivery.sendTestEvent(merchant.id, merchant.webhookUrl, formKey(req));
     return redirectWithFlash(reply, `${PAGE}#deliveries`, 'ok', `Test event ${eventId} is on its way to ${merchant.webhookUrl}.`);
   });
 
@@ -140,7 +140,7 @@ export async function developersPages(app: FastifyInstance, deps: DashboardDeps)
     // Back where the button was (the payment's timeline, or this page): a dashboard path only.
     const back = f._return && /^\/dashboard(\/[\w./-]*)?(#[\w-]+)?$/.test(f._return) ? f._return : `${PAGE}#deliveries`;
     try {
-      await redelivery.resend(req.dashboard.merchantIds, req.params.deliveryId, f._key);
+      await redelivery.resend(req.dashboard.merchantIds, req.params.deliveryId, formKey(req));
     } catch (e) {
       if (e instanceof DeliveryNotFound) throw new DashboardNotFound('Not found');
       throw e;

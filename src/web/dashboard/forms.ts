@@ -1,8 +1,9 @@
 /** What the devtools pages' forms share: the one-time key, confirm steps, and reading posted fields. */
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError } from '../../core/errors.ts';
 import { html, type Html } from './html.ts';
-import { csrfField } from './layout.ts';
+import { csrfField, redirectWithFlash } from './layout.ts';
 
 /** The hidden one-time key of an action form, made when the page is rendered: a second submit of the form does the action once. */
 export const onceField = (): Html => html`<input type="hidden" name="_key" value="${randomUUID()}">`;
@@ -12,6 +13,12 @@ export function fields(req: FastifyRequest): Record<string, string | undefined> 
   const body = req.body;
   if (!body || typeof body !== 'object') return {};
   return Object.fromEntries(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+}
+
+/** The posted one-time key when it is one this page could have made (a UUID); anything else counts as none. */
+export function formKey(req: FastifyRequest): string | undefined {
+  const key = fields(req)._key;
+  return key && /^[0-9a-f-]{36}$/.test(key) ? key : undefined;
 }
 
 /** A form with one button that posts to `action` with the CSRF token and a one-time key (and any hidden values). */
@@ -31,3 +38,17 @@ export function confirmStep(req: FastifyRequest, action: string, question: strin
 /** A value shown once (a new secret), with its copy button. */
 export const shownOnce = (label: string, value: string): Html =>
   html`<div class="secret"><span>${label}</span><code>${value}</code><button type="button" class="secondary small" data-copy="${value}">Copy</button></div>`;
+
+/**
+ * Runs an action whose outcome is a redirect; a core rule it breaks (the
+ * card is already frozen, the payment was paid meanwhile) comes back to
+ * `back` as a 'bad' flash with the rule's message. Not found stays a 404.
+ */
+export async function refusalsAsFlash(reply: FastifyReply, back: string, action: () => Promise<FastifyReply>): Promise<FastifyReply> {
+  try {
+    return await action();
+  } catch (e) {
+    if (isDomainError(e) && e.kind !== 'not_found') return redirectWithFlash(reply, back, 'bad', e.message);
+    throw e;
+  }
+}

@@ -14,7 +14,7 @@ import { IssuingLists, type CardRow } from '../../store/issuing-lists.ts';
 import { CARD_DISPLAY_PATH } from '../card-secure-display.ts';
 import type { DashboardDeps } from './deps.ts';
 import { formatMoney, formatTime } from './format.ts';
-import { actionForm, confirmStep } from './forms.ts';
+import { actionForm, confirmStep, refusalsAsFlash } from './forms.ts';
 import { DashboardNotFound, isAdmin, requireAdmin } from './guards.ts';
 import { html, type Html } from './html.ts';
 import { DASHBOARD_PATH, dashboardPage, redirectWithFlash, type Section } from './layout.ts';
@@ -131,13 +131,10 @@ export async function issuingPages(app: FastifyInstance, deps: DashboardDeps): P
     }
     if (!Object.hasOwn(TARGETS, action)) throw new DashboardNotFound('Not found');
     const a = action as keyof typeof TARGETS;
-    try {
-      // A second submit of the same form finds the card already changed: refused by the same rule as the API, nothing done twice.
+    // A second submit of the same form finds the card already changed: refused by the same rule as the API, nothing done twice.
+    return refusalsAsFlash(reply, `${BASE}/cards`, async () => {
       await deps.issuing.changeCardStatus(card.merchantId, card.id, TARGETS[a]);
-    } catch (e) {
-      if (isDomainError(e) && e.kind !== 'not_found') return redirectWithFlash(reply, `${BASE}/cards`, 'bad', e.message);
-      throw e;
-    }
-    return redirectWithFlash(reply, `${BASE}/cards`, 'ok', `The card ending ${card.last4} is ${DONE[a]}.`);
+      return redirectWithFlash(reply, `${BASE}/cards`, 'ok', `The card ending ${card.last4} is ${DONE[a]}.`);
+    });
   });
 }

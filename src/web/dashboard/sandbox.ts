@@ -6,12 +6,11 @@
  * would press (the same payments commands), and the test-card table.
  */
 import type { FastifyInstance } from 'fastify';
-import { isDomainError } from '../../core/errors.ts';
 import { TEST_CARDS } from '../../network/sim/test-cards.ts';
 import { ShopperWaits, type ShopperWait } from '../../store/shopper-waits.ts';
 import type { DashboardDeps } from './deps.ts';
 import { formatMoney, formatTime, methodLabel } from './format.ts';
-import { actionForm, fields } from './forms.ts';
+import { actionForm, fields, refusalsAsFlash } from './forms.ts';
 import { DashboardNotFound, isAdmin, requireAdmin } from './guards.ts';
 import { html, type Html } from './html.ts';
 import { csrfField, DASHBOARD_PATH, dashboardPage, redirectWithFlash } from './layout.ts';
@@ -116,19 +115,17 @@ export async function sandboxPages(app: FastifyInstance, deps: DashboardDeps): P
     if (!['pay', 'decline', 'approve', 'fail'].includes(action)) throw new DashboardNotFound('Not found');
     const wait = await waits.one(req.dashboard.merchantIds, attemptId);
     // Paid, declined or expired since the page was shown (a second click lands here too): say so, change nothing.
-    if (!wait?.reference) return redirectWithFlash(reply, `${PAGE}#waiting`, 'bad', 'This payment is no longer waiting for a shopper.');
-    try {
+    const reference = wait?.reference;
+    if (!wait || !reference) return redirectWithFlash(reply, `${PAGE}#waiting`, 'bad', 'This payment is no longer waiting for a shopper.');
+    return refusalsAsFlash(reply, `${PAGE}#waiting`, async () => {
       const view =
         wait.kind === 'wallet' && (action === 'pay' || action === 'decline')
-          ? await deps.payments.completeWalletPayment(wait.reference, action)
+          ? await deps.payments.completeWalletPayment(reference, action)
           : wait.kind === 'challenge' && (action === 'approve' || action === 'fail')
-            ? await deps.payments.completeChallenge(wait.reference, action === 'approve')
+            ? await deps.payments.completeChallenge(reference, action === 'approve')
             : null;
       if (!view) throw new DashboardNotFound('Not found');
       return redirectWithFlash(reply, `${PAGE}#waiting`, 'ok', `Payment ${view.intent.id} is now ${view.intent.status}.`);
-    } catch (e) {
-      if (isDomainError(e) && e.kind !== 'not_found') return redirectWithFlash(reply, `${PAGE}#waiting`, 'bad', e.message);
-      throw e;
-    }
+    });
   });
 }
