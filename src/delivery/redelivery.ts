@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { PaymentIntent } from '../core/payments/types.ts';
-import { plannedDelivery } from '../store/outbox.ts';
+import type { DeliveryTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 
 export class DeliveryNotFound extends Error {}
@@ -22,6 +22,11 @@ const ONCE = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** Test events carry this event id prefix, so receivers and the log can tell them apart. */
 export const TEST_EVENT_PREFIX = 'evt_test_';
+
+/** A delivery of `event_id` in `dialect` to `url`, due at `now`, never tried. */
+function dueNow(d: Pick<DeliveryTable, 'id' | 'event_id' | 'merchant_id' | 'dialect' | 'url'>, now: number): DeliveryTable {
+  return { ...d, status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, lease_owner: null, last_status_code: null, last_error: null, created_at: now, updated_at: now };
+}
 
 export class Redelivery {
   constructor(private readonly store: Store, private readonly clock: Clock) {}
@@ -41,8 +46,7 @@ export class Redelivery {
         .where('merchant_id', 'in', merchantIds.length ? merchantIds : [''])
         .executeTakeFirst();
       if (!original) throw new DeliveryNotFound(`delivery ${deliveryId} not found`);
-      const now = this.clock.now();
-      const row = { ...plannedDelivery({ id: original.event_id, merchantId: original.merchant_id, createdAt: now }, original.dialect, original.url), id: `${original.event_id}:${original.dialect}:resend:${once}` };
+      const row = dueNow({ ...original, id: `${original.event_id}:${original.dialect}:resend:${once}` }, this.clock.now());
       await tx.insertInto('deliveries').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
       return row.id;
     });
@@ -87,7 +91,7 @@ export class Redelivery {
     await this.store.unit(async (tx) => {
       const event = { id: eventId, merchant_id: merchantId, type: 'payment_intent.succeeded', source_id: intent.id, payload: JSON.stringify({ intent }), created_at: now };
       const inserted = await tx.insertInto('events').values(event).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
-      if (inserted) await tx.insertInto('deliveries').values(plannedDelivery({ id: eventId, merchantId, createdAt: now }, 'uqpay', url)).execute();
+      if (inserted) await tx.insertInto('deliveries').values(dueNow({ id: `${eventId}:uqpay`, event_id: eventId, merchant_id: merchantId, dialect: 'uqpay', url }, now)).execute();
     });
     return eventId;
   }
