@@ -71,6 +71,20 @@ describe('dashboard devtools routes', () => {
     expect((await admin.get('/dashboard/developers')).text).toContain(encodeURIComponent(deliveryId));
   });
 
+  it('resends once per form, and goes back to the page the button was on', async () => {
+    const key = 'bXlGb3JtS2V5LTEyMzQ1Njc4'; // a base64url key, as the payment page makes them
+    const count = () => tp.platform.store.read.selectFrom('deliveries').select('id').where('id', 'like', `%:resend:${key}`).execute();
+    const headers = { referer: `${tp.baseUrl}/dashboard/payments/PI123?tab=webhooks` };
+    const first = await admin.request('POST', `/dashboard/developers/deliveries/${encodeURIComponent(deliveryId)}/resend`, { _csrf: admin.csrf, _key: key }, headers);
+    expect(first.status).toBe(303);
+    expect(first.location).toBe('/dashboard/payments/PI123?tab=webhooks');
+    await admin.request('POST', `/dashboard/developers/deliveries/${encodeURIComponent(deliveryId)}/resend`, { _csrf: admin.csrf, _key: key }, headers);
+    expect(await count()).toHaveLength(1);
+    // A Referer of another site is not followed.
+    const elsewhere = await admin.request('POST', `/dashboard/developers/deliveries/${encodeURIComponent(deliveryId)}/resend`, { _csrf: admin.csrf, _key: randomUUID() }, { referer: 'https://evil.example/dashboard/x' });
+    expect(elsewhere.location).toBe('/dashboard/developers#deliveries');
+  });
+
   it('shows a new secret in the answer to the rotation only, and a repeat of the form rotates nothing', async () => {
     const r = await admin.post('/dashboard/developers/credentials/qfpay-client-key/rotate', { _key: ROTATE_FORM_KEY });
     expect(r.status).toBe(200);

@@ -12,7 +12,7 @@ import { DeliveryNotFound, Redelivery } from '../../delivery/redelivery.ts';
 import { webhookUrlRefusal } from '../../delivery/webhook-url.ts';
 import type { DashboardDeps } from './deps.ts';
 import { deliveryLogSection, logQuery } from './delivery-log-view.ts';
-import { actionForm, confirmStep, fields, formKey, onceField, shownOnce } from './forms.ts';
+import { actionForm, backTo, confirmStep, fields, formKey, onceField, shownOnce } from './forms.ts';
 import { DashboardNotFound, isAdmin, requireAdmin } from './guards.ts';
 import { html, type Html } from './html.ts';
 import { csrfField, DASHBOARD_PATH, dashboardPage, redirectWithFlash } from './layout.ts';
@@ -136,9 +136,8 @@ export async function developersPages(app: FastifyInstance, deps: DashboardDeps)
 
   app.post<{ Params: { deliveryId: string } }>('/developers/deliveries/:deliveryId/resend', async (req, reply) => {
     requireAdmin(req);
-    const f = fields(req);
-    // Back where the button was (the payment's timeline, or this page): a dashboard path only.
-    const back = f._return && /^\/dashboard(\/[\w./-]*)?(#[\w-]+)?$/.test(f._return) ? f._return : `${PAGE}#deliveries`;
+    // Back where the button was: the payment's timeline, or this page's log.
+    const back = backTo(req, `${PAGE}#deliveries`);
     try {
       await redelivery.resend(req.dashboard.merchantIds, req.params.deliveryId, formKey(req));
     } catch (e) {

@@ -15,10 +15,25 @@ export function fields(req: FastifyRequest): Record<string, string | undefined> 
   return Object.fromEntries(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
 }
 
-/** The posted one-time key when it is one this page could have made (a UUID); anything else counts as none. */
+/** The posted one-time key when it is one a dashboard page could have made (a UUID, or base64url); anything else counts as none. */
 export function formKey(req: FastifyRequest): string | undefined {
   const key = fields(req)._key;
-  return key && /^[0-9a-f-]{36}$/.test(key) ? key : undefined;
+  return key && /^[A-Za-z0-9_-]{16,64}$/.test(key) ? key : undefined;
+}
+
+/** The dashboard page a form was posted from (its `_return` field, else the Referer of this origin), or `fallback`. */
+export function backTo(req: FastifyRequest, fallback: string): string {
+  const isDashboardPath = (p: string) => /^\/dashboard(\/[\w./%-]*)?(\?[\w=&%.:-]*)?(#[\w-]+)?$/.test(p);
+  const named = fields(req)._return;
+  if (named && isDashboardPath(named)) return named;
+  try {
+    const referer = new URL(String(req.headers.referer ?? ''));
+    const path = referer.pathname + referer.search;
+    if (referer.host === req.headers.host && isDashboardPath(path)) return path;
+  } catch {
+    // no usable Referer
+  }
+  return fallback;
 }
 
 /** A form with one button that posts to `action` with the CSRF token and a one-time key (and any hidden values). */
