@@ -82,6 +82,7 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('dashboard sandbox and issuing pag
     const tx = page.locator('table.data tbody tr', { hasText: 'Corner Cafe' });
     await expect(tx.textContent()).resolves.toContain('DECLINED');
     await expect(tx.textContent()).resolves.toContain('USD 5.00');
+    await screenshotAtWidths(page, 'dashboard-issuing-transactions');
 
     // Unfrozen, it authorizes again; the secure display opens from the cards page.
     await page.goto(`${tp.baseUrl}/dashboard/issuing/cards`);
@@ -96,5 +97,6 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('dashboard sandbox and issuing pag
     expect(shown.slice(-4)).toBe(String(card.card_number).slice(-4));
     await page.goto(`${tp.baseUrl}/dashboard/issuing/cardholders`);
     await expect(page.locator('table.data tbody tr').first().textContent()).resolves.toContain('Alex Chen');
+    await screenshotAtWidths(page, 'dashboard-issuing-cardholders');
   });
 });
