@@ -3,8 +3,6 @@ import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:
 import type { SecretBox } from '../secret-box.ts';
 import { MerchantMemo } from './memo.ts';
 
-export { ACTIVE_CHECK_TTL_MS, MerchantMemo } from './memo.ts';
-
 export interface Merchant {
   id: string;
   name: string;
