@@ -68,7 +68,7 @@ export class DeliveryLog {
     const tries = rows.length
       ? await this.store.read
           .selectFrom('delivery_attempts')
-          .select(['delivery_id', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at'])
+          .select(['delivery_id', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at', 'response_body'])
           .where('delivery_id', 'in', rows.map((d) => d.id))
           .orderBy('attempt')
           .orderBy('id')

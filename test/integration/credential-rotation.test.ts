@@ -91,7 +91,7 @@ describeEachBackend('credential rotation and webhook settings', (backend) => {
       expect(page.rows).toHaveLength(1);
       const entry = page.rows[0]!;
       expect(entry).toMatchObject({ sourceId: paid.body.payment_intent_id, url: second.url, status: 'succeeded' });
-      expect(entry.attemptLog[0]).toMatchObject({ attempt: 1, status_code: 200 });
+      expect(entry.attemptLog[0]).toMatchObject({ attempt: 1, status_code: 200, response_body: 'ok' });
       expect(page.next).not.toBeNull();
       const older = await log.page({ ...succeeded, after: page.next! });
       expect(older.rows[0]!.createdAt).toBeLessThanOrEqual(entry.createdAt);

@@ -28,10 +28,16 @@ export function logQuery(merchantIds: string[], q: Record<string, string | undef
   return { merchantIds, status, eventType, after: decodeCursor(q.after), limit: PAGE_SIZE };
 }
 
+/** What the log shows of an answer: its first line, at most 120 characters. */
+const shortened = (body: string): string => {
+  const line = body.trim().split('\n')[0]!;
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+};
+
 function tries(d: DeliveryEntry): Html {
   if (!d.attemptLog.length) return html`<span class="muted">${d.status === 'pending' ? `Due ${formatTime(d.nextAttemptAt)}` : 'Not sent'}</span>`;
   return html`<ol class="tries">${d.attemptLog.map(
-    (a) => html`<li><span class="badge ${a.status_code !== null && a.status_code >= 200 && a.status_code < 300 ? 'ok' : 'bad'}">${a.status_code ?? 'no answer'}</span> ${a.error ?? ''} <span class="muted small">${formatTime(a.attempted_at)} · ${a.duration_ms} ms</span></li>`,
+    (a) => html`<li><span class="badge ${a.status_code !== null && a.status_code >= 200 && a.status_code < 300 ? 'ok' : 'bad'}">${a.status_code ?? 'no answer'}</span> ${a.error ?? ''} <span class="muted small">${formatTime(a.attempted_at)} · ${a.duration_ms} ms</span>${a.response_body ? html`<div class="answer"><code>${shortened(a.response_body)}</code></div>` : ''}</li>`,
   )}</ol>`;
 }
 
