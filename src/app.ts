@@ -141,7 +141,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   const simNetwork = new SimCardNetwork({ records: simCardNetworkRecords(store), now: () => clock.now(), issuer: issuing });
   const cardNetwork = typeof opts.cardNetwork === 'function' ? opts.cardNetwork(simNetwork) : opts.cardNetwork ?? simNetwork;
   const payments = new PaymentsService({
-    store: paymentsStore(store),
+    store: paymentsStore(store, merchants.remember<string | null>()),
     clock,
     ids,
     cardNetwork,
@@ -171,18 +171,17 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   });
   const metrics = new PlatformMetrics(store);
   metrics.register(http);
-  const webhookSecrets = new Map<string, string | null>();
+  // Remembered per merchant, and forgotten when its secret is rotated (on this node at once, on others within ACTIVE_CHECK_TTL_MS).
+  const webhookSecrets = merchants.remember(async (merchantId) => (await merchants.byId(merchantId))?.uqpay.webhookSecret ?? null);
+  const merchantsForNotifications = merchants.remember((merchantId) => merchants.byId(merchantId));
   const relay = new DeliveryRelay({
     store,
     clock,
     observer: metrics,
     renderers: {
-      uqpay: new UqpayWebhookRenderer(async (merchantId) => {
-        if (!webhookSecrets.has(merchantId)) webhookSecrets.set(merchantId, (await merchants.byId(merchantId))?.uqpay.webhookSecret ?? null);
-        return webhookSecrets.get(merchantId)!;
-      }),
+      uqpay: new UqpayWebhookRenderer((merchantId) => webhookSecrets.get(merchantId)),
       qfpay: new QfpayNotificationRenderer((merchantId) => merchants.byId(merchantId)),
-      alphapay: new AlphapayNotificationRenderer((merchantId) => merchants.byId(merchantId), (m) => merchants.alphapayCredentialCode(m), () => systemClock.now()),
+      alphapay: new AlphapayNotificationRenderer((merchantId) => merchantsForNotifications.get(merchantId), (m) => merchants.alphapayCredentialCode(m), () => systemClock.now()),
     },
     logger: http.log,
     live: config.mode === 'live',

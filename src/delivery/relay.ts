@@ -110,6 +110,8 @@ type Outcome =
       durationMs: number;
       statusCode: number | null;
       error: string | null;
+      /** The start of the receiver's answer (RESPONSE_BODY_KEPT characters), null when none came. */
+      responseBody: string | null;
       acknowledged: boolean;
       /** Event recorded to acknowledged, platform time (acknowledged tries). */
       lagMs: number | undefined;
@@ -135,6 +137,9 @@ interface Dispatch {
 }
 
 const silent: RelayLogger = { info() {}, warn() {}, error() {} };
+
+/** How much of a receiver's answer each try keeps, for the delivery log. */
+export const RESPONSE_BODY_KEPT = 512;
 
 /** The endpoint a URL's sends share slots by: its origin. */
 export function endpointOf(url: string): string {
@@ -278,7 +283,7 @@ export class DeliveryRelay {
     if (!deliveries.length) return [];
     const attempts = await this.store.read
       .selectFrom('delivery_attempts')
-      .select(['delivery_id', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at'])
+      .select(['delivery_id', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at', 'response_body'])
       .where('delivery_id', 'in', deliveries.map((d) => d.id))
       .orderBy('attempt')
       .orderBy('id')
@@ -562,10 +567,12 @@ export class DeliveryRelay {
     const started = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
+    let responseBody: string | null = null;
     let acknowledged = false;
     try {
       const answer = await this.post({ url: d.url, headers, body: rendered.body, timeoutMs: this.timeoutMs });
       statusCode = answer.status;
+      responseBody = answer.body.slice(0, RESPONSE_BODY_KEPT);
       acknowledged = renderer.isAcknowledged(answer.status, answer.body);
       if (!acknowledged) error = describeAnswer(answer.status);
     } catch (err) {
@@ -574,7 +581,7 @@ export class DeliveryRelay {
     const durationMs = Math.round(performance.now() - started);
     if (!acknowledged) this.log.warn({ delivery: d.id, attempt: d.attempts + 1, error }, 'webhook not acknowledged');
     const lagMs = acknowledged ? this.clock.now() - event.created_at : undefined;
-    return { kind: 'sent', attemptedAt, durationMs, statusCode, error, acknowledged, lagMs, retryDelaysMs: renderer.retryDelaysMs };
+    return { kind: 'sent', attemptedAt, durationMs, statusCode, error, responseBody, acknowledged, lagMs, retryDelaysMs: renderer.retryDelaysMs };
   }
 
   /** Queues a finished send for the next recording unit; settles once it is written (or given up to its lease). */
@@ -666,7 +673,7 @@ export class DeliveryRelay {
           continue;
         }
         reports.push([d.dialect, status === 'succeeded' ? 'acknowledged' : status === 'failed' ? 'failed' : 'retrying', o.lagMs]);
-        tries.push({ delivery_id: d.id, attempt: d.attempts + 1, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt });
+        tries.push({ delivery_id: d.id, attempt: d.attempts + 1, status_code: o.statusCode, error: o.error, duration_ms: o.durationMs, attempted_at: o.attemptedAt, response_body: o.responseBody });
       }
     }
     if (tries.length) await tx.insertInto('delivery_attempts').values(tries).execute();

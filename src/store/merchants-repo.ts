@@ -1,8 +1,26 @@
 import type { Selectable } from 'kysely';
-import type { Merchant, MerchantRepository } from '../core/merchants/merchants.ts';
+import type { Merchant, MerchantChange, MerchantRepository } from '../core/merchants/merchants.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { MerchantTable } from './schema.ts';
 import type { Store } from './store.ts';
+
+/** The scope of merchant_references that holds the one-time keys of credential and webhook changes. */
+const ONCE_SCOPE = 'merchant-change';
+
+/** A change as the columns it sets, its secrets sealed. */
+function columnsOf(c: MerchantChange, secrets: SecretBox): Partial<MerchantTable> {
+  return {
+    ...(c.webhookUrl !== undefined ? { webhook_url: c.webhookUrl } : {}),
+    ...(c.uqpayApiKeyHash !== undefined ? { uqpay_api_key_hash: c.uqpayApiKeyHash } : {}),
+    ...(c.uqpayWebhookSecret !== undefined ? { uqpay_webhook_secret: secrets.seal(c.uqpayWebhookSecret) } : {}),
+    ...(c.qfpayClientKey !== undefined ? { qfpay_client_key: secrets.seal(c.qfpayClientKey) } : {}),
+    ...(c.alphapayMerchantPublicKey !== undefined ? { alphapay_merchant_public_key: c.alphapayMerchantPublicKey } : {}),
+    ...(c.alphapayPlatformKeys !== undefined
+      ? { alphapay_platform_private_key: secrets.seal(c.alphapayPlatformKeys.privateKey), alphapay_platform_public_key: c.alphapayPlatformKeys.publicKey }
+      : {}),
+    ...(c.alphapayCredentialCodeSealed !== undefined ? { alphapay_credential_code: c.alphapayCredentialCodeSealed } : {}),
+  };
+}
 
 /** Merchants as stored: their signing secrets sealed with the platform key, opened only when read. */
 export function merchantRepository(store: Store, secrets: SecretBox): MerchantRepository {
@@ -79,6 +97,24 @@ export function merchantRepository(store: Store, secrets: SecretBox): MerchantRe
     async setAlphapayMerchantPublicKey(id, spkiBase64) {
       const r = await store.unit((db) => db.updateTable('merchants').set({ alphapay_merchant_public_key: spkiBase64 }).where('id', '=', id).executeTakeFirst());
       return Number(r.numUpdatedRows) > 0;
+    },
+    async update(id, change, once) {
+      return store.unit(async (db) => {
+        const exists = await db.selectFrom('merchants').select('id').where('id', '=', id).executeTakeFirst();
+        if (!exists) return 'not_found';
+        if (once !== undefined) {
+          // The form's one-time key, claimed in the same unit as the change it makes.
+          const claimed = await db
+            .insertInto('merchant_references')
+            .values({ merchant_id: id, scope: ONCE_SCOPE, reference: once.key, object_id: id, created_at: once.at })
+            .onConflict((oc) => oc.doNothing())
+            .returning('reference')
+            .executeTakeFirst();
+          if (!claimed) return 'repeated';
+        }
+        await db.updateTable('merchants').set(columnsOf(change, secrets)).where('id', '=', id).execute();
+        return 'updated';
+      });
     },
     async subMerchantIds(parentId) {
       const rows = await store.read.selectFrom('merchants').select('id').where('parent_id', '=', parentId).orderBy('id').execute();

@@ -13,6 +13,7 @@ import {
   type PaymentsTx,
   type RefundFilter,
 } from '../core/payments/repository.ts';
+import { MerchantMemo } from '../core/merchants/memo.ts';
 import { plannedDeliveries } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import { paymentMethodName } from '../core/payments/stats.ts';
@@ -182,20 +183,15 @@ export function toRefund(r: Selectable<RefundTable>): Refund {
 }
 
 /**
- * Merchants' webhook URLs, read once per merchant: a merchant's webhook URL
- * is never changed after it is created (only its AlphaPay public key can be),
- * so what was read stays true (in every process sharing the database).
+ * Merchants' webhook URLs, remembered per merchant for ACTIVE_CHECK_TTL_MS:
+ * the merchant service forgets one whose URL it changes, other processes
+ * sharing the database follow within that time.
  */
 class WebhookUrls {
-  private readonly known = new Map<string, string | null>();
+  constructor(private readonly memo: MerchantMemo<string | null>) {}
 
-  async of(db: Db, merchantId: string): Promise<string | null> {
-    const cached = this.known.get(merchantId);
-    if (cached !== undefined) return cached;
-    const [m] = await merchantWebhookUrl.execute(db, { id: merchantId });
-    // An unknown merchant is not remembered: it may be created later.
-    if (m) this.known.set(merchantId, m.webhook_url);
-    return m?.webhook_url ?? null;
+  of(db: Db, merchantId: string): Promise<string | null> {
+    return this.memo.get(merchantId, async (id) => (await merchantWebhookUrl.execute(db, { id }))[0]?.webhook_url ?? null);
   }
 }
 
@@ -530,8 +526,9 @@ class Reads implements PaymentsReads {
   }
 }
 
-export function paymentsStore(store: Store): PaymentsStore {
-  const webhookUrls = new WebhookUrls();
+/** `urls`: a memo of the merchant service's, which forgets a webhook URL it changes (default: one nobody forgets, true within its TTL). */
+export function paymentsStore(store: Store, urls: MerchantMemo<string | null> = new MerchantMemo()): PaymentsStore {
+  const webhookUrls = new WebhookUrls(urls);
   return {
     unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks, webhookUrls, new KnownRows()))),
     reads: new Reads(store.read, webhookUrls),

@@ -149,6 +149,8 @@ export interface DeliveryAttemptTable {
   error: string | null;
   duration_ms: number;
   attempted_at: number;
+  /** The start of the receiver's answer (RESPONSE_BODY_KEPT characters; migration 016), null when there was none. */
+  response_body: string | null;
 }
 
 export interface IdempotencyKeyTable {

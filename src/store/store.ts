@@ -15,6 +15,7 @@ import * as m012 from './migrations/012_alphapay.ts';
 import * as m013 from './migrations/013_issuing.ts';
 import * as m014 from './migrations/014_dashboard_users.ts';
 import * as m015 from './migrations/015_payments_console.ts';
+import * as m016 from './migrations/016_delivery_log.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -57,6 +58,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, dialect: DialectName, con
   '013_issuing': m013,
   '014_dashboard_users': m014,
   '015_payments_console': m015,
+  '016_delivery_log': m016,
 };
 
 /** Brings the schema up to the latest migration, or up to `target` (tests start from an older schema). */

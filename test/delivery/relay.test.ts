@@ -307,7 +307,7 @@ describe('DeliveryRelay (SQLite)', () => {
     const [d] = await relay().deliveryLog(merchantId, eventId);
     expect(d).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 200, last_error: null });
     expect(d!.attempt_log).toEqual([
-      { attempt: 1, status_code: 200, error: null, duration_ms: expect.any(Number), attempted_at: expect.any(Number) },
+      { attempt: 1, status_code: 200, error: null, duration_ms: expect.any(Number), attempted_at: expect.any(Number), response_body: 'ok' },
     ]);
     expect(await relay().tick()).toBe(0);
   });
@@ -383,6 +383,8 @@ describe('DeliveryRelay (SQLite)', () => {
     const [d] = await rl.deliveryLog(merchantId, eventId);
     expect(d).toMatchObject({ status: 'failed', attempts: 6, last_status_code: 503, last_error: 'HTTP 503' });
     expect(d!.attempt_log.map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Each try keeps what the receiver answered, for the delivery log.
+    expect(d!.attempt_log.map((a) => a.response_body)).toEqual(Array(6).fill('busy'));
   });
 
   it('skips events the dialect does not send', async () => {

@@ -1,6 +1,7 @@
 /** Merchants and the credentials each dialect authenticates them with. */
 import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SecretBox } from '../secret-box.ts';
+import { MerchantMemo } from './memo.ts';
 
 export interface Merchant {
   id: string;
@@ -40,10 +41,40 @@ export interface MerchantRepository {
   byAlphapayMerchantCode(code: string): Promise<Merchant | null>;
   /** Replaces the RSA public key AlphaPay requests of the merchant are verified with. */
   setAlphapayMerchantPublicKey(id: string, spkiBase64: string): Promise<boolean>;
+  /**
+   * Writes a credential or webhook change in one unit (secrets in plain text:
+   * the repository seals them). With `once`, the change is made only if no
+   * change carried that key before ('repeated' then, nothing written): a
+   * double-submitted form rotates once. 'not_found' when there is no such merchant.
+   */
+  update(id: string, change: MerchantChange, once?: { key: string; at: number }): Promise<'updated' | 'repeated' | 'not_found'>;
   count(): Promise<number>;
   /** The ids of the merchant's sub-merchants (one level: a sub-merchant has none of its own). */
   subMerchantIds(parentId: string): Promise<string[]>;
 }
+
+/** The fields a credential rotation or a webhook change writes. */
+export type MerchantChange = Partial<{
+  webhookUrl: string | null;
+  uqpayApiKeyHash: string;
+  uqpayWebhookSecret: string;
+  qfpayClientKey: string;
+  alphapayMerchantPublicKey: string;
+  alphapayPlatformKeys: { privateKey: string; publicKey: string };
+  /** Sealed already, as the merchant row carries it. */
+  alphapayCredentialCodeSealed: string;
+}>;
+
+/** What each rotation shows once, by the credential it rotates. */
+export interface RotatedCredentials {
+  'uqpay-api-key': { api_key: string };
+  'uqpay-webhook-secret': { webhook_secret: string };
+  'qfpay-client-key': { client_key: string };
+  'alphapay-keys': { merchant_private_key: string; platform_public_key: string };
+  'alphapay-credential-code': { credential_code: string };
+}
+
+export type CredentialKind = keyof RotatedCredentials;
 
 export interface KeyPair {
   privateKeyPkcs8Base64: string;
@@ -61,29 +92,54 @@ function token(length: number, alphabet = ALNUM): string {
 
 export const hashApiKey = (apiKey: string): string => createHash('sha256').update(apiKey).digest('hex');
 
+/**
+ * Which api key a UQPAY access token was issued for: carried in the token, so
+ * that rotating the key ends the tokens issued with the old one. Derived from
+ * the key's hash (not the hash itself): it tells nothing about the key.
+ */
+export const uqpayKeyRef = (apiKeyHash: string): string => createHash('sha256').update(`uqpay-token-key:${apiKeyHash}`).digest('base64url').slice(0, 16);
+
+const newWebhookSecret = () => `whsec_${token(32)}`;
+const newQfpayKey = () => token(32, '0123456789ABCDEF');
+const newCredentialCode = () => token(32);
+
 export function apiKeyMatches(merchant: Merchant, apiKey: string): boolean {
   const a = Buffer.from(merchant.uqpay.apiKeyHash, 'hex');
   const b = Buffer.from(hashApiKey(apiKey), 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/**
- * How long a node trusts what it last read of a merchant being active. The
- * node that disables a merchant forgets it at once; other nodes sharing the
- * database notice within this time.
- */
-export const ACTIVE_CHECK_TTL_MS = 1000;
+/** What each authenticated request checks of its merchant: active, and which UQPAY api key is current. */
+export interface MerchantAccess {
+  active: boolean;
+  uqpayKeyRef: string | null;
+}
 
 export class MerchantService {
-  /** Whether a merchant was active, and until when (real time, ms) that answer is trusted. */
-  private readonly active = new Map<string, { active: boolean; until: number }>();
-  /** Bumped by every disable: a check that read the row before it does not cache what it read. */
-  private disables = 0;
+  /** Every memo of this node, each forgetting a merchant this service changes. */
+  private readonly memos: Array<MerchantMemo<unknown>> = [];
+  private readonly access: MerchantMemo<MerchantAccess>;
 
   constructor(
     private readonly repo: MerchantRepository,
     private readonly deps: { now: () => number; newId: () => string; rsaKeyPair: () => KeyPair; vault: SecretBox },
-  ) {}
+  ) {
+    this.access = this.remember(async (id) => {
+      const merchant = await this.repo.byId(id);
+      return { active: merchant !== null && merchant.disabledAt === null, uqpayKeyRef: merchant ? uqpayKeyRef(merchant.uqpay.apiKeyHash) : null };
+    });
+  }
+
+  /** A per-merchant memo of `load` that this service keeps true: see MerchantMemo. */
+  remember<T>(load?: (merchantId: string) => Promise<T>): MerchantMemo<T> {
+    const memo = new MerchantMemo(load);
+    this.memos.push(memo as MerchantMemo<unknown>);
+    return memo;
+  }
+
+  private changed(merchantIds: string[]): void {
+    for (const memo of this.memos) memo.forget(merchantIds);
+  }
 
   async create(input: { name: string; webhookUrl?: string | null; parentId?: string | null }): Promise<IssuedCredentials> {
     const name = input.name.trim();
@@ -92,13 +148,13 @@ export class MerchantService {
     const apiKey = token(40);
     const merchantKeys = this.deps.rsaKeyPair();
     const platformKeys = this.deps.rsaKeyPair();
-    const credentialCode = token(32);
+    const credentialCode = newCredentialCode();
     const merchant: Merchant = {
       id: this.deps.newId(),
       name,
       parentId: input.parentId ?? null,
       webhookUrl: input.webhookUrl ?? null,
-      uqpay: { clientId: token(22), apiKeyHash: hashApiKey(apiKey), webhookSecret: `whsec_${token(32)}` },
+      uqpay: { clientId: token(22), apiKeyHash: hashApiKey(apiKey), webhookSecret: newWebhookSecret() },
       alphapay: {
         merchantCode: token(6, 'ABCDEFGHJKLMNPQRSTUVWXYZ'),
         merchantPublicKey: merchantKeys.publicKeySpkiBase64,
@@ -106,7 +162,7 @@ export class MerchantService {
         platformPublicKey: platformKeys.publicKeySpkiBase64,
         credentialCodeSealed: this.deps.vault.seal(credentialCode),
       },
-      qfpay: { appCode: token(32, '0123456789ABCDEF'), clientKey: token(32, '0123456789ABCDEF') },
+      qfpay: { appCode: newQfpayKey(), clientKey: newQfpayKey() },
       createdAt: this.deps.now(),
       disabledAt: null,
     };
@@ -167,23 +223,80 @@ export class MerchantService {
   async disable(id: string): Promise<string[]> {
     const disabled = await this.repo.disable(id, this.deps.now());
     if (disabled === null) throw new Error(`merchant ${id} not found`);
-    this.disables++;
-    for (const merchantId of [id, ...disabled]) this.active.delete(merchantId);
+    this.changed([id, ...disabled]);
     return disabled;
   }
 
-  /** Whether the merchant exists and is not disabled: checked on every authenticated request, so cached for ACTIVE_CHECK_TTL_MS. */
-  async isActive(id: string): Promise<boolean> {
-    const now = performance.now();
-    const cached = this.active.get(id);
-    if (cached && cached.until > now) return cached.active;
-    const disables = this.disables;
-    const merchant = await this.repo.byId(id);
-    const active = merchant !== null && merchant.disabledAt === null;
-    if (disables !== this.disables) return active;
-    if (this.active.size >= 10_000) this.active.clear();
-    this.active.set(id, { active, until: now + ACTIVE_CHECK_TTL_MS });
-    return active;
+  /** Whether the merchant exists and is not disabled, and which UQPAY api key is current (uqpayKeyRef): checked on every authenticated request, so remembered for ACTIVE_CHECK_TTL_MS. */
+  accessOf(id: string): Promise<MerchantAccess> {
+    return this.access.get(id);
+  }
+
+  /**
+   * Rotates one credential: the new secret is returned once (the platform
+   * keeps only what it needs to verify or sign), and the old one stops
+   * working at once on this node, within ACTIVE_CHECK_TTL_MS on the others.
+   * `once` (a form's one-time key): a repeat of the same rotation changes
+   * nothing and returns null.
+   */
+  async rotate<K extends CredentialKind>(merchantId: string, kind: K, once?: string): Promise<RotatedCredentials[K] | null> {
+    const { change, shown } = this.newCredential(kind) as { change: MerchantChange; shown: RotatedCredentials[K] };
+    const result = await this.repo.update(merchantId, change, this.onceKey(once));
+    if (result === 'not_found') throw new Error(`merchant ${merchantId} not found`);
+    if (result === 'repeated') return null;
+    this.changed([merchantId]);
+    return shown;
+  }
+
+  private onceKey(key: string | undefined) {
+    if (key === undefined) return undefined;
+    if (!/^[\w-]{8,64}$/.test(key)) throw new Error('the form key is not valid');
+    return { key, at: this.deps.now() };
+  }
+
+  private newCredential(kind: CredentialKind): { change: MerchantChange; shown: RotatedCredentials[CredentialKind] } {
+    switch (kind) {
+      case 'uqpay-api-key': {
+        const apiKey = token(40);
+        return { change: { uqpayApiKeyHash: hashApiKey(apiKey) }, shown: { api_key: apiKey } };
+      }
+      case 'uqpay-webhook-secret': {
+        const secret = newWebhookSecret();
+        return { change: { uqpayWebhookSecret: secret }, shown: { webhook_secret: secret } };
+      }
+      case 'qfpay-client-key': {
+        const key = newQfpayKey();
+        return { change: { qfpayClientKey: key }, shown: { client_key: key } };
+      }
+      case 'alphapay-keys': {
+        // Both pairs anew: the merchant signs with the new private key, and verifies polypay's answers with the new platform public key.
+        const merchantKeys = this.deps.rsaKeyPair();
+        const platformKeys = this.deps.rsaKeyPair();
+        return {
+          change: {
+            alphapayMerchantPublicKey: merchantKeys.publicKeySpkiBase64,
+            alphapayPlatformKeys: { privateKey: platformKeys.privateKeyPkcs8Base64, publicKey: platformKeys.publicKeySpkiBase64 },
+          },
+          shown: { merchant_private_key: merchantKeys.privateKeyPkcs8Base64, platform_public_key: platformKeys.publicKeySpkiBase64 },
+        };
+      }
+      case 'alphapay-credential-code': {
+        const code = newCredentialCode();
+        return { change: { alphapayCredentialCodeSealed: this.deps.vault.seal(code) }, shown: { credential_code: code } };
+      }
+    }
+  }
+
+  /**
+   * Sets (or, with null, removes) the URL the merchant's webhooks and
+   * notifications go to: events recorded from now on go there; deliveries
+   * already planned keep the URL they were planned with. `once` as for rotate.
+   */
+  async setWebhookUrl(merchantId: string, url: string | null, once?: string): Promise<boolean> {
+    const result = await this.repo.update(merchantId, { webhookUrl: url }, this.onceKey(once));
+    if (result === 'not_found') throw new Error(`merchant ${merchantId} not found`);
+    if (result === 'updated') this.changed([merchantId]);
+    return result === 'updated';
   }
 
   /** The merchant an AlphaPay Merchant-Code header (v2) or partner_code (v1) names. */
@@ -204,6 +317,7 @@ export class MerchantService {
   async registerAlphapayPublicKey(merchantId: string, key: string): Promise<string> {
     const spki = normalizeRsaPublicKey(key);
     if (!(await this.repo.setAlphapayMerchantPublicKey(merchantId, spki))) throw new Error(`merchant ${merchantId} not found`);
+    this.changed([merchantId]);
     return spki;
   }
 }

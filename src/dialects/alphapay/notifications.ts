@@ -17,23 +17,14 @@ import { orderMeta, paymentInquiryBody, refundInquiryBody } from './wire.ts';
 
 export class AlphapayNotificationRenderer implements WebhookRenderer {
   readonly retryDelaysMs = ALPHAPAY_RETRY_DELAYS_MS;
-  private readonly cache = new Map<string, Merchant | null>();
-
   constructor(
-    private readonly merchantById: (id: string) => Promise<Merchant | null>,
+    /** Remembered by the caller, which forgets a merchant whose keys change. */
+    private readonly merchant: (id: string) => Promise<Merchant | null>,
     /** The merchant's v1 credential code (v1 notifications carry a sign made with it). */
     private readonly credentialCode: (merchant: Merchant) => string | null,
     /** Real time: notifications are signed with the time they are sent. */
     private readonly realNow: () => number,
   ) {}
-
-  private async merchant(id: string): Promise<Merchant | null> {
-    if (!this.cache.has(id)) {
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(id, await this.merchantById(id));
-    }
-    return this.cache.get(id)!;
-  }
 
   async render({ event, delivery }: RenderInput): Promise<RenderedWebhook | null> {
     const isRefund = event.type === 'refund.succeeded';

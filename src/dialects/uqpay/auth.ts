@@ -5,7 +5,7 @@
  */
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { Clock } from '../../core/clock.ts';
-import { apiKeyMatches, type MerchantService } from '../../core/merchants/merchants.ts';
+import { apiKeyMatches, uqpayKeyRef, type MerchantService } from '../../core/merchants/merchants.ts';
 import { UqpayHttpError, unauthorized } from './errors.ts';
 
 export const TOKEN_LIFETIME_S = 30 * 60;
@@ -17,6 +17,8 @@ export interface TokenClaims {
   client_id: string;
   api_version: string;
   bus_type: string;
+  /** Which api key the token was issued for (uqpayKeyRef): rotating the key ends the token. */
+  key_ref: string;
   exp: number;
 }
 
@@ -47,6 +49,7 @@ export class UqpayAuth {
       client_id: clientId,
       api_version: 'V1.6.0',
       bus_type: 'ACQUIRING',
+      key_ref: uqpayKeyRef(merchant.uqpay.apiKeyHash),
     })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt(now)
@@ -84,9 +87,16 @@ export class UqpayAuth {
     return this.ofActiveMerchant(claims);
   }
 
-  /** A token dies with its merchant: disabled (or gone), it is refused however long it had left. */
+  /**
+   * A token dies with its merchant (disabled or gone) and with its api key
+   * (rotated): it is refused however long it had left. A token without the
+   * key claim (issued before tokens carried it) is refused too; the client
+   * asks for a new one, as on expiry.
+   */
   private async ofActiveMerchant(claims: TokenClaims): Promise<TokenClaims> {
-    if (!(await this.merchants.isActive(claims.entity_id))) throw unauthorized('the merchant of this token is disabled', 'merchant_disabled');
+    const access = await this.merchants.accessOf(claims.entity_id);
+    if (!access.active) throw unauthorized('the merchant of this token is disabled', 'merchant_disabled');
+    if (claims.key_ref !== access.uqpayKeyRef) throw unauthorized('the api key this token was issued for has been rotated', 'invalid_token');
     return claims;
   }
 }

@@ -14,6 +14,7 @@ const FILES: Record<string, { file: URL | string; type: string }> = {
   'dashboard.js': { file: own('dashboard.js'), type: 'text/javascript; charset=utf-8' },
   'overview.js': { file: own('overview.js'), type: 'text/javascript; charset=utf-8' },
   'payments.css': { file: own('payments.css'), type: 'text/css; charset=utf-8' },
+  'devtools.css': { file: own('devtools.css'), type: 'text/css; charset=utf-8' },
   'uPlot.min.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
   'uPlot.iife.min.js': { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
 };

@@ -1,5 +1,5 @@
 /** What the dashboard's pages are given by the composition root. */
-import type { Clock } from '../../core/clock.ts';
+import type { AdjustableClock } from '../../core/clock.ts';
 import type { DashboardUsers } from '../../core/dashboard/users.ts';
 import type { IssuingService } from '../../core/issuing/service.ts';
 import type { MerchantService } from '../../core/merchants/merchants.ts';
@@ -17,7 +17,7 @@ export interface DashboardDeps {
   issuing: IssuingService;
   relay: DeliveryRelay;
   /** The platform clock (the sandbox's can be advanced): what payments' times are on. */
-  clock: Clock;
+  clock: AdjustableClock;
   /** Sandbox mode: the sandbox page is served and linked. */
   sandbox: boolean;
   users: DashboardUsers;

@@ -9,9 +9,12 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { dashboardAssets } from './assets.ts';
 import type { DashboardDeps } from './deps.ts';
+import { developersPages } from './developers.ts';
 import { dashboardErrors } from './errors.ts';
+import { issuingPages } from './issuing.ts';
 import { overviewPage } from './overview.ts';
 import { paymentsPages } from './payments.ts';
+import { sandboxPages } from './sandbox.ts';
 import { csrfHook, sessionHook } from './session.ts';
 import { signInPages } from './sign-in.ts';
 
@@ -43,4 +46,7 @@ export async function dashboardPlugin(app: FastifyInstance, deps: DashboardDeps)
   await signInPages(app, deps);
   await overviewPage(app, deps);
   await paymentsPages(app, deps);
+  await developersPages(app, deps);
+  await sandboxPages(app, deps);
+  await issuingPages(app, deps);
 }
