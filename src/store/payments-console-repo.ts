@@ -181,7 +181,7 @@ async function eventsOf(db: Db, sources: string[]): Promise<EventRecord[]> {
   const tries = deliveries.length
     ? await db
         .selectFrom('delivery_attempts')
-        .select(['delivery_id', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at'])
+        .select(['delivery_id', 'attempt', 'status_code', 'error', 'duration_ms', 'attempted_at', 'response_body'])
         .where('delivery_id', 'in', deliveries.map((d) => d.id))
         .orderBy('attempt')
         .orderBy('id')
@@ -198,7 +198,7 @@ async function eventsOf(db: Db, sources: string[]): Promise<EventRecord[]> {
       nextAttemptAt: Number(d.next_attempt_at),
       tries: tries
         .filter((t) => t.delivery_id === d.id)
-        .map((t) => ({ attempt: t.attempt, statusCode: t.status_code, error: t.error, durationMs: t.duration_ms, attemptedAt: Number(t.attempted_at) })),
+        .map((t) => ({ attempt: t.attempt, statusCode: t.status_code, error: t.error, durationMs: t.duration_ms, attemptedAt: Number(t.attempted_at), responseBody: t.response_body })),
     });
     byEvent.set(d.event_id, list);
   }

@@ -100,6 +100,8 @@ describe.skipIf(BROWSER_SKIP_REASON !== null)('dashboard payments in a browser',
       await page.reload();
     }
     await expect(entry.textContent()).resolves.toContain('HTTP 200');
+    // The receiver's answer ("ok") is kept with the try.
+    await expect(entry.locator('.answer code').first().textContent()).resolves.toBe('ok');
     // Resend posts to the developers pages' redelivery route, with the way back to this timeline.
     const resend = entry.locator('form', { has: page.locator('button', { hasText: 'Resend' }) });
     await expect(resend.getAttribute('action')).resolves.toMatch(/^\/dashboard\/developers\/deliveries\/[^/]+\/resend$/);

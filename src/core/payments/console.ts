@@ -49,6 +49,8 @@ export interface DeliveryTry {
   error: string | null;
   durationMs: number;
   attemptedAt: number;
+  /** The start of the receiver's answer, as the relay kept it. */
+  responseBody: string | null;
 }
 
 /** One webhook or notification planned for an event, and every try to send it. */

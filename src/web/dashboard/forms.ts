@@ -1,4 +1,4 @@
-/** What the devtools pages' forms share: the one-time key, confirm steps, and reading posted fields. */
+/** What the dashboard's action forms share: the one-time key, confirm steps, and reading posted fields. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '../../core/errors.ts';

@@ -17,6 +17,7 @@ import { CANCELLATION_REASONS, type CancellationReason } from '../../core/paymen
 import { KeyTaken } from '../../http/idempotency.ts';
 import type { DashboardDeps } from './deps.ts';
 import { formatMoney } from './format.ts';
+import { fields, formKey } from './forms.ts';
 import { DashboardNotFound, requireAdmin } from './guards.ts';
 import { redirectWithFlash } from './layout.ts';
 import { PAYMENTS_PATH } from './payments-list.ts';
@@ -31,15 +32,9 @@ type Run = (view: IntentView, form: Record<string, string>, hooks: KeyHooks) => 
 /** The key is claimed with the command's first unit; the answer (a message, not the API's body) is stored after it. */
 type KeyHooks = Pick<CommandHooks<unknown>, 'begin' | 'begun'>;
 
-const field = (body: Record<string, unknown> | undefined, name: string): string => {
-  const v = body?.[name];
-  return typeof v === 'string' ? v.trim() : '';
-};
+const field = (req: FastifyRequest, name: string): string => fields(req)[name]?.trim() ?? '';
 
 const REFUND_REASON_DEFAULT = 'requested_by_customer';
-
-/** A form's one-time key, as the payment page makes them. */
-const FORM_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 export async function paymentActions(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const { payments, idempotency } = deps;
@@ -54,14 +49,14 @@ export async function paymentActions(app: FastifyInstance, deps: DashboardDeps):
   }
 
   /** POST /payments/:id/<name>: runs the action under the form's key, and answers with its outcome on the payment's page. */
-  function action(name: string, fields: string[], run: Run): void {
+  function action(name: string, names: string[], run: Run): void {
     app.post(`/payments/:id/${name}`, async (req: ActionRequest, reply: FastifyReply) => {
       requireAdmin(req);
       const view = await visiblePayment(req);
       const page = `${PAYMENTS_PATH}/${encodeURIComponent(view.intent.id)}`;
-      const key = field(req.body, '_key');
-      if (!FORM_KEY.test(key)) return redirectWithFlash(reply, page, 'bad', 'This form has expired: reload the page and try again');
-      const form = Object.fromEntries(fields.map((f) => [f, field(req.body, f)]));
+      const key = formKey(req);
+      if (!key) return redirectWithFlash(reply, page, 'bad', 'This form has expired: reload the page and try again');
+      const form = Object.fromEntries(names.map((f) => [f, field(req, f)]));
       const hash = idempotency.requestHash('POST', `${page}/${name}`, JSON.stringify(form));
       const request = idempotency.request<Outcome>(view.intent.merchantId, SCOPE, key, hash, (o) => o);
       let outcome: Outcome;

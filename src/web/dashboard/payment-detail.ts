@@ -5,7 +5,6 @@
  * captures, cancels, refunds, expiry) with every webhook or notification
  * sent for it and each try's answer, and the ledger's journals.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatDecimal } from '../../core/money.ts';
 import type { DeliveryRecord, EventRecord, LedgerRecord, PaymentRecord } from '../../core/payments/console.ts';
@@ -15,6 +14,7 @@ import { dialectLabel, formatMoney, formatTime } from './format.ts';
 import { DashboardNotFound, isAdmin } from './guards.ts';
 import { html, type Html } from './html.ts';
 import { csrfField, dashboardPage, DASHBOARD_PATH } from './layout.ts';
+import { onceField } from './forms.ts';
 import { dialectIds } from './payment-ids.ts';
 import { methodText, statusBadge } from './payment-view.ts';
 import { PAYMENTS_PATH } from './payments-list.ts';
@@ -24,12 +24,8 @@ const resendPath = (deliveryId: string) => `${DASHBOARD_PATH}/developers/deliver
 /** Bodies and errors of webhook answers are cut to this many characters on the page. */
 const SHOWN_TEXT = 300;
 
-/** A one-time key for one form: sending the form twice does its action once. */
-const formKey = (): string => randomBytes(18).toString('base64url');
-
-function hiddenFields(req: FastifyRequest): Html {
-  return html`${csrfField(req)}<input type="hidden" name="_key" value="${formKey()}">`;
-}
+/** The CSRF token and a one-time key: sending the form twice does its action once. */
+const hiddenFields = (req: FastifyRequest): Html => html`${csrfField(req)}${onceField()}`;
 
 const cut = (text: string): string => (text.length > SHOWN_TEXT ? `${text.slice(0, SHOWN_TEXT)}…` : text);
 
@@ -140,7 +136,7 @@ function threeDS(attempt: PaymentAttempt | null): Html {
 function delivery(req: FastifyRequest, d: DeliveryRecord, back: string): Html {
   const tries = d.tries.length
     ? html`<table class="data tries"><thead><tr><th scope="col">Try</th><th scope="col">Sent</th><th scope="col">Answer</th><th scope="col" class="num">Took</th></tr></thead><tbody>${d.tries.map(
-        (t) => html`<tr><td data-label="Try">${t.attempt}</td><td data-label="Sent">${formatTime(t.attemptedAt)}</td><td data-label="Answer">${t.statusCode !== null ? html`<span class="badge ${t.statusCode >= 200 && t.statusCode < 300 ? 'ok' : 'bad'}">HTTP ${t.statusCode}</span> ` : ''}${t.error ? cut(t.error) : ''}</td><td data-label="Took" class="num">${t.durationMs} ms</td></tr>`,
+        (t) => html`<tr><td data-label="Try">${t.attempt}</td><td data-label="Sent">${formatTime(t.attemptedAt)}</td><td data-label="Answer">${t.statusCode !== null ? html`<span class="badge ${t.statusCode >= 200 && t.statusCode < 300 ? 'ok' : 'bad'}">HTTP ${t.statusCode}</span> ` : ''}${t.error ? cut(t.error) : ''}${t.responseBody ? html`<div class="answer"><code>${cut(t.responseBody)}</code></div>` : ''}</td><td data-label="Took" class="num">${t.durationMs} ms</td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted small">Not sent yet${d.status === 'pending' ? html`: due ${formatTime(d.nextAttemptAt)}` : ''}.</p>`;
   const status = d.status === 'succeeded' ? 'ok' : d.status === 'failed' ? 'bad' : 'info';
