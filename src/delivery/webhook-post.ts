@@ -1,13 +1,13 @@
 /**
- * One webhook POST over node's own HTTP client: no redirect is ever followed
- * (a 3xx is just an answer), the whole exchange is bounded by a timeout, only
- * the first 64 KiB of the answer are read, and in live mode each address the
- * host resolves to must pass the address rule when the connection is made.
+ * One webhook POST over undici's pooled HTTP/1.1 client: no redirect is ever
+ * followed (a 3xx is just an answer), the whole exchange is bounded by a
+ * timeout, only the first 64 KiB of the answer are read, and in live mode
+ * each address the host resolves to must pass the address rule when the
+ * connection is made.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { Agent } from 'undici';
 import { blockedAddress } from './address-rule.ts';
 
 export interface WebhookRequest {
@@ -54,64 +54,91 @@ class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 
+/** Connections kept open to one receiver (its origin); the relay's per-endpoint slots bound the sends. */
+const CONNECTIONS_PER_ORIGIN = 8;
+
 /** `resolve`: how host names are looked up (default: the system's resolver, as for any connection). */
 export function webhookPoster(opts: { live: boolean; resolve?: Resolve }): WebhookPoster {
   const lookup = guarded(opts.resolve ?? (dnsLookup as Resolve));
-  // Connections to each receiver are kept open between webhooks (a new TCP,
-  // and for https TLS, handshake per webhook costs more than the webhook);
-  // the relay's per-endpoint slots bound how many. Live mode checks the
-  // address when a connection is made, so a kept one was checked already.
-  const agents = { 'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }), 'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }) };
-  return (req) =>
-    new Promise<WebhookAnswer>((resolve, reject) => {
-      let url: URL;
-      try {
-        url = new URL(req.url);
-      } catch {
-        return reject(Object.assign(new Error('invalid URL'), { code: 'EINVALIDURL' }));
-      }
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(Object.assign(new Error('not an http(s) URL'), { code: 'EINVALIDURL' }));
-      if (opts.live) {
-        const host = url.hostname.replace(/^\[|\]$/g, '');
-        // An address literal is connected to without a lookup: check it here.
-        const why = isIP(host) ? blockedAddress(host) : host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost') ? 'loopback' : null;
-        if (why) return reject(new BlockedAddressError(host, why));
-      }
-      const body = Buffer.from(req.body, 'utf8');
-      const client = url.protocol === 'https:' ? https : http;
-      const request = client.request(url, {
-        agent: agents[url.protocol],
-        method: 'POST',
-        headers: { ...req.headers, 'content-length': String(body.length) },
-        ...(opts.live ? { lookup } : {}),
-      });
-      const timer = setTimeout(() => request.destroy(new TimeoutError('timeout')), req.timeoutMs);
-      const fail = (err: Error) => {
+  // One pool per receiver origin, its connections kept open between webhooks
+  // (a new TCP, and for https TLS, handshake per webhook costs more than the
+  // webhook). Live mode checks the address when a connection is made, so a
+  // kept one was checked already.
+  const agent = new Agent({
+    connections: CONNECTIONS_PER_ORIGIN,
+    // Pipelining 4 cost the same CPU per send: one request per connection
+    // keeps a slow answer from holding up (and, cut off, resending) others.
+    pipelining: 1,
+    connect: opts.live ? { lookup } : {},
+  });
+  return (req) => {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return Promise.reject(Object.assign(new Error('invalid URL'), { code: 'EINVALIDURL' }));
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(Object.assign(new Error('not an http(s) URL'), { code: 'EINVALIDURL' }));
+    if (opts.live) {
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      // An address literal is connected to without a lookup: check it here.
+      const why = isIP(host) ? blockedAddress(host) : host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost') ? 'loopback' : null;
+      if (why) return Promise.reject(new BlockedAddressError(host, why));
+    }
+    return new Promise<WebhookAnswer>((resolve, reject) => {
+      // The handler API rather than request(): no stream per answer, a
+      // webhook's answer is a few bytes. `abort` is undici's once the request
+      // is on a connection; one still connecting is answered as timed out at
+      // once and cut off when it starts.
+      let abort: ((reason: Error) => void) | null = null;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (abort) abort(new TimeoutError('timeout'));
+        else settle(new TimeoutError('timeout'));
+      }, req.timeoutMs);
+      let status = 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const settle = (err: Error | null) => {
         clearTimeout(timer);
-        reject(err);
+        if (err) reject(err);
+        else resolve({ status, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') });
       };
-      request.on('error', fail);
-      request.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          if (size >= MAX_ANSWER_BYTES) return;
-          chunks.push(chunk);
-          size += chunk.length;
-          if (size >= MAX_ANSWER_BYTES) {
+      agent.dispatch(
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: 'POST',
+          headers: req.headers,
+          body: req.body,
+        },
+        {
+          onRequestStart(controller) {
+            abort = (reason) => controller.abort(reason);
+            if (timedOut) abort(new TimeoutError('timeout'));
+          },
+          onResponseStart(_controller, statusCode) {
+            status = statusCode;
+          },
+          onResponseData(controller, chunk) {
+            if (size >= MAX_ANSWER_BYTES) return;
+            chunks.push(chunk);
+            size += chunk.length;
             // Enough to judge the answer; the rest is not read.
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') });
-            request.destroy();
-          }
-        });
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', fail);
-        res.on('aborted', () => fail(Object.assign(new Error('answer cut off'), { code: 'ECONNRESET' })));
-      });
-      request.end(body);
+            if (size >= MAX_ANSWER_BYTES) {
+              settle(null);
+              controller.abort(new Error('answer read'));
+            }
+          },
+          onResponseEnd() {
+            settle(null);
+          },
+          onResponseError(_controller, err) {
+            settle(err);
+          },
+        },
+      );
     });
+  };
 }
