@@ -353,6 +353,8 @@ interface Run {
   cpu: CpuUse | null;
   /** Runs for a merchant with a webhook URL. */
   webhooks: WebhookFigures | null;
+  /** Units of work waiting for a database connection (PostgreSQL) or their group commit (SQLite), sampled during the run. */
+  dbWaiting: { mean: number; max: number } | null;
 }
 
 interface WebhookFigures {
@@ -412,7 +414,7 @@ async function probedLoad(
   };
 }
 
-function runAutocannon(duration: number, load: Load): Promise<Omit<Run, 'cpu' | 'webhooks'>> {
+function runAutocannon(duration: number, load: Load): Promise<Omit<Run, 'cpu' | 'webhooks' | 'dbWaiting'>> {
   let unexpected = 0;
   let sample: string | null = null;
   const request: Request = {
@@ -526,6 +528,24 @@ async function drain(server: Server): Promise<{ backlogAtEnd: number; drainSecon
   return { backlogAtEnd, drainSeconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * Samples polypay_db_waiting four times a second until `done` settles: how
+ * many units of work stood waiting for a pooled connection (PostgreSQL) or
+ * for their group commit (SQLite) while the load ran.
+ */
+async function sampleDbWaiting(server: Server, done: Promise<unknown>): Promise<{ mean: number; max: number } | null> {
+  const samples: number[] = [];
+  let finished = false;
+  void done.finally(() => (finished = true));
+  while (!finished) {
+    const text = await (await fetch(`${server.baseUrl}/metrics?name=polypay_db_waiting`)).text().catch(() => '');
+    const line = text.split('\n').find((l) => l.startsWith('polypay_db_waiting '));
+    if (line) samples.push(Number(line.split(' ')[1]));
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return samples.length ? { mean: samples.reduce((a, b) => a + b, 0) / samples.length, max: Math.max(...samples) } : null;
+}
+
 async function measure(load: Load): Promise<Run> {
   const hooked = load.webhooksOf;
   if (WARMUP > 0) {
@@ -534,8 +554,12 @@ async function measure(load: Load): Promise<Run> {
   }
   const lagBefore = hooked ? await scrape(hooked) : null;
   const before = cpuSample(load.target.pid, load.target.database);
-  const result = await runAutocannon(DURATION, load);
+  const running = runAutocannon(DURATION, load);
+  // The peer has no /metrics.
+  const waiting = load.name === 'peer' ? Promise.resolve(null) : sampleDbWaiting(load.target, running);
+  const result = await running;
   const cpu = cpuUse(before, cpuSample(load.target.pid, load.target.database));
+  const dbWaiting = await waiting;
   let webhooks: WebhookFigures | null = null;
   if (hooked && lagBefore) {
     const lagAfter = await scrape(hooked);
@@ -549,7 +573,7 @@ async function measure(load: Load): Promise<Run> {
       drainSeconds,
     };
   }
-  return { ...result, cpu, webhooks };
+  return { ...result, cpu, webhooks, dbWaiting };
 }
 
 const invalid = (r: Run) => r.non2xx + r.errors + r.timeouts + r.unexpected > 0;
@@ -725,7 +749,7 @@ function printBackend(r: BackendResult): void {
   const minimal = rate('minimal');
   console.log(`\n${LABEL[r.backend]} (${CONNECTIONS} connections, ${DURATION} s per run${WARMUP ? ` after ${WARMUP} s warm-up` : ''}, median of ${ROUNDS} alternated runs)`);
   console.log(
-    `  ${'load'.padEnd(8)} ${'route'.padEnd(37)} ${'webhooks'.padEnd(8)} ${'req/s'.padStart(7)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'us/req'.padStart(7)} ${'/peer'.padStart(6)} ${'/minimal'.padStart(8)}` +
+    `  ${'load'.padEnd(8)} ${'route'.padEnd(37)} ${'webhooks'.padEnd(8)} ${'req/s'.padStart(7)} ${'p50'.padStart(5)} ${'p99'.padStart(5)} ${'us/req'.padStart(7)} ${'/peer'.padStart(6)} ${'/minimal'.padStart(8)} ${'db wait'.padStart(9)}` +
       `  ${'lag p50'.padStart(7)} ${'p99'.padStart(5)} ${'max<='.padStart(6)} ${'backlog'.padStart(7)} ${'drain s'.padStart(7)}`,
   );
   for (const l of r.loads) {
@@ -736,10 +760,12 @@ function printBackend(r: BackendResult): void {
     console.log(
       `  ${l.name.padEnd(8)} ${l.route.padEnd(37)} ${(l.webhooks ? 'on' : l.name === 'peer' || l.name === 'minimal' ? '' : 'off').padEnd(8)} ${fmt(rps).padStart(7)} ${fmt(medianOf(l.runs, (x) => x.p50)).padStart(5)} ${fmt(medianOf(l.runs, (x) => x.p99)).padStart(5)}` +
         ` ${fmt(medianOf(l.runs, loopUs)).padStart(7)} ${(peer && rps && l.name !== 'peer' ? (rps / peer).toFixed(2) : '').padStart(6)} ${(minimal && rps && l.name !== 'minimal' && l.name !== 'peer' ? `${((rps / minimal) * 100).toFixed(1)}%` : '').padStart(8)}` +
+        ` ${(l.name === 'peer' ? '' : `${fmt(medianOf(l.runs, (x) => x.dbWaiting?.mean), 1)}/${fmt(medianOf(l.runs, (x) => x.dbWaiting?.max))}`).padStart(9)}` +
         (l.webhooks ? `  ${ms(hm((w) => w.lagP50)).padStart(7)} ${ms(hm((w) => w.lagP99)).padStart(5)} ${ms(maxBound === Infinity ? null : maxBound).padStart(6)} ${fmt(hm((w) => w.backlogAtEnd)).padStart(7)} ${fmt(hm((w) => w.drainSeconds), 1).padStart(7)}` : ''),
     );
   }
-  console.log('  (latencies in ms; us/req: the server\'s event-loop CPU per request; lag: event recorded to webhook acknowledged, ms, from the server\'s histogram;');
+  console.log('  (latencies in ms; us/req: the server\'s event-loop CPU per request; db wait: units waiting for a database connection or group commit, mean/max of 4 samples a second;');
+  console.log('   lag: event recorded to webhook acknowledged, ms, from the server\'s histogram;');
   console.log('   backlog: deliveries left when the load stopped; drain s: until none were left)');
   console.log(`  runs, req/s each: ${r.loads.map((l) => `${l.name}${l.webhooks ? '+wh' : ''} ${l.runs.map((x) => x.requestsPerSec.toFixed(0)).join('/')}`).join(', ')}`);
   console.log(`  server resident memory after ${r.committed} payments and orders: ${(r.rssBytes / 1024 / 1024).toFixed(0)} MB`);
