@@ -239,6 +239,9 @@ export class DeliveryRelay {
       attempted += await d.done;
       if (d.claimed === 0) break;
     }
+    // What the background loop claimed meanwhile is this relay's too: nobody else may send it until its
+    // lease runs out, so "nothing left to take" includes it sent.
+    while (this.sends.size || this.queues.size) await Promise.allSettled([...this.sends]);
     return attempted;
   }
 
@@ -434,6 +437,9 @@ export class DeliveryRelay {
     const now = this.clock.now();
     const real = this.leaseClock.now();
     const lease = real + this.leaseMs;
+    // No live relay leases further ahead than its own clock plus leaseMs; another one may have claimed or
+    // renewed a moment after `real` was read, so only a lease beyond twice that is an earlier version's.
+    const beyondAnyLive = real + 2 * this.leaseMs;
     const dead = this.reclaimed ? [] : await this.deadOwners(real);
     const saturated = [...this.perEndpoint].filter(([, n]) => n >= this.maxLeasedPerEndpoint).map(([e]) => e);
     for (const endpoint of saturated) this.full.add(endpoint);
@@ -449,7 +455,7 @@ export class DeliveryRelay {
           eb.or([
             eb('lease_until', 'is', null),
             eb('lease_until', '<', real),
-            eb('lease_until', '>', lease),
+            eb('lease_until', '>', beyondAnyLive),
             ...(dead.length ? [eb('lease_owner', 'in', dead)] : []),
           ]),
         )

@@ -433,6 +433,14 @@ describe('DeliveryRelay (SQLite)', () => {
     expect(r.hits).toHaveLength(1);
   });
 
+  it('leaves alone a lease another relay took a moment after this one read its clock', async () => {
+    const r = await receiver();
+    // A live relay's lease: its clock plus the lease time, read a little later than this relay's own.
+    await addDelivery(store, merchantId, r.url, clock.now(), { leaseUntil: Date.now() + 8_000 + 200, leaseOwner: 'other-relay' });
+    expect(await relay().tick()).toBe(0);
+    expect(r.hits).toHaveLength(0);
+  });
+
   it('start() loops until stop()', async () => {
     const r = await receiver();
     await addDelivery(store, merchantId, r.url, clock.now());
