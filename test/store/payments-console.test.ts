@@ -5,16 +5,13 @@
  * search by each kind of id, scoping to the user's merchants, and the
  * indexes the list's queries use.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { CompiledQuery, sql, type Compilable } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ListCursor, PaymentConsoleReads, PaymentListFilter } from '../../src/core/payments/console.ts';
 import { merchantPageQuery, paymentConsoleReads } from '../../src/store/payments-console-repo.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/store/store.ts';
 import { seedPayments } from '../support/console-seed.ts';
-import { createPgDatabase, describeEachBackend } from '../support/platform.ts';
+import { describeEachBackend, openTestStore } from '../support/platform.ts';
 
 const START = Date.UTC(2026, 10, 1);
 const SCOPES = ['qfpay', 'alphapay.refund'];
@@ -39,15 +36,9 @@ describeEachBackend('payments console reads', (backend) => {
   const cleanups: Array<() => Promise<void> | void> = [];
 
   beforeAll(async () => {
-    if (backend === 'postgres') {
-      const db = await createPgDatabase();
-      cleanups.push(db.drop);
-      store = await openStore({ databaseUrl: db.url, dataDir: os.tmpdir() });
-    } else {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'polypay-console-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      store = await openStore({ dataDir: dir });
-    }
+    const opened = await openTestStore(backend, 'polypay-console-');
+    store = opened.store;
+    cleanups.push(opened.remove);
     // Half a millisecond apart: pairs share a created_at, so pages must break ties by id.
     await seedPayments(store, { merchantId: 'M1', count: 130, startMs: START, stepMs: 0.5, seed: 1, webhookUrl: 'http://127.0.0.1:9/hooks' });
     await seedPayments(store, { merchantId: 'M1SUB', count: 20, startMs: START + 7, stepMs: 3, seed: 2 });

@@ -6,14 +6,11 @@
  * scan the whole table every few seconds. This asks each database for its
  * plan.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { CompiledQuery, sql, type Compilable, type Expression, type SqlBool } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openStore, type Db, type Store } from '../../src/store/store.ts';
+import type { Db, Store } from '../../src/store/store.ts';
 import { attemptInFlight, deliveryPending, refundInFlight, unpaidIntent } from '../../src/store/sweep-conditions.ts';
-import { createPgDatabase, describeEachBackend } from '../support/platform.ts';
+import { describeEachBackend, openTestStore } from '../support/platform.ts';
 
 const SWEEPS: Array<{ index: string; table: 'payment_intents' | 'payment_attempts' | 'refunds' | 'deliveries'; condition: Expression<SqlBool>; column: string }> = [
   { index: 'payment_intents_unpaid_expiry', table: 'payment_intents', condition: unpaidIntent, column: 'expires_at' },
@@ -27,15 +24,9 @@ describeEachBackend('sweep queries use their partial indexes', (backend) => {
   const cleanups: Array<() => Promise<void> | void> = [];
 
   beforeAll(async () => {
-    if (backend === 'postgres') {
-      const db = await createPgDatabase();
-      cleanups.push(db.drop);
-      store = await openStore({ databaseUrl: db.url, dataDir: os.tmpdir() });
-    } else {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'polypay-plan-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      store = await openStore({ dataDir: dir });
-    }
+    const opened = await openTestStore(backend, 'polypay-plan-');
+    store = opened.store;
+    cleanups.push(opened.remove);
   });
 
   afterAll(async () => {

@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { IssuedCredentials } from '../../src/core/merchants/merchants.ts';
 import type { StoredPaymentMethod } from '../../src/core/payments/types.ts';
 import { paymentsStore } from '../../src/store/payments-repo.ts';
+import { openStore, type Store } from '../../src/store/store.ts';
 import { RecordingEndpoint, type ReceivedRequest } from './receiver.ts';
 
 export { freePort } from './receiver.ts';
@@ -32,6 +33,16 @@ export function pgUnavailableReason(): Promise<string | null> {
 
 /** A fresh database for one test platform. */
 export const createPgDatabase = () => createDatabase(PG_ADMIN_URL, 'polypay_t');
+
+/** A bare store on `backend` (a fresh database, or a temp data dir) and what removes it after its close. */
+export async function openTestStore(backend: Backend, prefix: string): Promise<{ store: Store; remove: () => Promise<void> | void }> {
+  if (backend === 'postgres') {
+    const db = await createPgDatabase();
+    return { store: await openStore({ databaseUrl: db.url, dataDir: os.tmpdir() }), remove: db.drop };
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { store: await openStore({ dataDir: dir }), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 /** Why PostgreSQL tests cannot run here, or null when a server answers. */
 export const PG_SKIP_REASON = await pgUnavailableReason();
