@@ -4,6 +4,7 @@
  * 404 (as if it did not exist), so ids of other merchants' objects leak nothing.
  */
 import type { FastifyRequest } from 'fastify';
+import { isDomainError } from '../../core/errors.ts';
 import type { DashboardRole } from '../../core/dashboard/users.ts';
 import type { Merchant } from '../../core/merchants/merchants.ts';
 
@@ -55,4 +56,19 @@ export const isAdmin = (req: FastifyRequest): boolean => req.dashboard.user.role
 export function requireVisible<T>(req: FastifyRequest, object: T | null | undefined, merchantIdOf: (object: T) => string): T {
   if (object === null || object === undefined || !req.dashboard.merchantIds.includes(merchantIdOf(object))) throw new DashboardNotFound('Not found');
   return object;
+}
+
+/**
+ * An object the core looks up per merchant (getIntent, getCard), tried for
+ * each of the user's merchants in turn: the first found, or a 404.
+ */
+export async function findVisible<T>(req: FastifyRequest, lookup: (merchantId: string) => Promise<T>): Promise<T> {
+  for (const merchantId of req.dashboard.merchantIds) {
+    try {
+      return await lookup(merchantId);
+    } catch (e) {
+      if (!(isDomainError(e) && e.kind === 'not_found')) throw e;
+    }
+  }
+  throw new DashboardNotFound('Not found');
 }

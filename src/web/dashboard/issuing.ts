@@ -7,7 +7,6 @@
  * the card number never passes through the dashboard's own pages.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError } from '../../core/errors.ts';
 import type { CardView } from '../../core/issuing/types.ts';
 import { decodeCursor } from '../../store/keyset.ts';
 import { IssuingLists, type CardRow } from '../../store/issuing-lists.ts';
@@ -15,7 +14,7 @@ import { CARD_DISPLAY_PATH } from '../card-secure-display.ts';
 import type { DashboardDeps } from './deps.ts';
 import { formatMoney, formatTime } from './format.ts';
 import { actionForm, confirmStep, refusalsAsFlash } from './forms.ts';
-import { DashboardNotFound, isAdmin, requireAdmin } from './guards.ts';
+import { DashboardNotFound, findVisible, isAdmin, requireAdmin } from './guards.ts';
 import { html, type Html } from './html.ts';
 import { DASHBOARD_PATH, dashboardPage, redirectWithFlash, type Section } from './layout.ts';
 import { pager } from './pager.ts';
@@ -106,16 +105,7 @@ export async function issuingPages(app: FastifyInstance, deps: DashboardDeps): P
   });
 
   /** The card `id` of one of the user's merchants, or a 404. */
-  async function visibleCard(req: FastifyRequest, id: string): Promise<CardView> {
-    for (const merchantId of req.dashboard.merchantIds) {
-      try {
-        return await deps.issuing.getCard(merchantId, id);
-      } catch (e) {
-        if (!(isDomainError(e) && e.kind === 'not_found')) throw e;
-      }
-    }
-    throw new DashboardNotFound('Not found');
-  }
+  const visibleCard = (req: FastifyRequest, id: string): Promise<CardView> => findVisible(req, (merchantId) => deps.issuing.getCard(merchantId, id));
 
   const TARGETS = { freeze: 'FROZEN', unfreeze: 'ACTIVE', cancel: 'CANCELLED' } as const;
   const DONE = { freeze: 'frozen: authorizations are declined until it is unfrozen', unfreeze: 'active again', cancel: 'being cancelled' } as const;

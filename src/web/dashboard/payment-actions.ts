@@ -18,7 +18,7 @@ import { KeyTaken } from '../../http/idempotency.ts';
 import type { DashboardDeps } from './deps.ts';
 import { formatMoney } from './format.ts';
 import { fields, formKey } from './forms.ts';
-import { DashboardNotFound, requireAdmin } from './guards.ts';
+import { findVisible, requireAdmin } from './guards.ts';
 import { redirectWithFlash } from './layout.ts';
 import { PAYMENTS_PATH } from './payments-list.ts';
 
@@ -40,13 +40,7 @@ export async function paymentActions(app: FastifyInstance, deps: DashboardDeps):
   const { payments, idempotency } = deps;
 
   /** The payment, if one of the user's merchants (theirs or a sub-merchant's) has it; else 404. */
-  async function visiblePayment(req: ActionRequest): Promise<IntentView> {
-    for (const merchantId of req.dashboard.merchantIds) {
-      const view = await payments.getIntent(merchantId, req.params.id).catch((e) => (isDomainError(e) && e.kind === 'not_found' ? null : Promise.reject(e)));
-      if (view) return view;
-    }
-    throw new DashboardNotFound('Not found');
-  }
+  const visiblePayment = (req: ActionRequest): Promise<IntentView> => findVisible(req, (merchantId) => payments.getIntent(merchantId, req.params.id));
 
   /** POST /payments/:id/<name>: runs the action under the form's key, and answers with its outcome on the payment's page. */
   function action(name: string, names: string[], run: Run): void {
