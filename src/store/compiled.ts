@@ -57,20 +57,29 @@ function values(t: Template, sources: Row[]): unknown[] {
  * takes for a small update.
  */
 export interface DirectRunner {
-  rows(sql: string, params: unknown[]): unknown[];
-  changes(sql: string, params: unknown[]): number;
+  rows(sql: string, params: unknown[]): unknown[] | Promise<unknown[]>;
+  changes(sql: string, params: unknown[]): number | Promise<number>;
+  /**
+   * Sends a write whose answer the caller does not wait for (a PostgreSQL
+   * unit: it leaves with the unit's next statement, see postgres-store.ts).
+   * The unit checks every such write before it commits and fails with the
+   * first one's error; `check`: the write must change exactly one row, else
+   * the unit fails with `check.error()`.
+   */
+  send?(sql: string, params: unknown[], check?: { changes: 1; error: () => Error }): void;
 }
 
 const direct = new WeakMap<Db, DirectRunner>();
 
-/** From now on compiled queries on `db` run through `runner`. */
-export function runDirectly(db: Db, runner: DirectRunner): void {
+/** From now on compiled queries on `db` run through `runner`; `like`: a Db of the same dialect, whose templates `db` shares. */
+export function runDirectly(db: Db, runner: DirectRunner, like?: Db): void {
   direct.set(db, runner);
+  if (like) ofDb.set(db, templatesOf(like));
 }
 
 async function rowsOf<R>(db: Db, t: Template, sources: Row[]): Promise<R[]> {
   const runner = direct.get(db);
-  if (runner) return runner.rows(t.sql, values(t, sources)) as R[];
+  if (runner) return runner.rows(t.sql, values(t, sources)) as R[] | Promise<R[]>;
   return (await db.executeQuery<R>(CompiledQuery.raw(t.sql, values(t, sources)))).rows;
 }
 
@@ -78,6 +87,17 @@ async function changesOf(db: Db, t: Template, sources: Row[]): Promise<number> {
   const runner = direct.get(db);
   if (runner) return runner.changes(t.sql, values(t, sources));
   return Number((await db.executeQuery(CompiledQuery.raw(t.sql, values(t, sources)))).numAffectedRows ?? 0n);
+}
+
+/**
+ * A write whose result the caller does not need: sent without waiting where
+ * the Db's runner can (the unit checks it before committing), else run now.
+ */
+async function sendOrRun(db: Db, t: Template, sources: Row[]): Promise<number | null> {
+  const runner = direct.get(db);
+  if (!runner?.send) return changesOf(db, t, sources);
+  runner.send(t.sql, values(t, sources));
+  return null;
 }
 
 /** The templates of one dialect (the SQL text a Db compiles to differs by dialect only). */
@@ -154,16 +174,22 @@ export function prepared<R>(name: string, build: (db: Db, param: (name: string) 
   return {
     execute: (db: Db, row: Row): Promise<R[]> => rowsOf<R>(db, template(db), [row]),
     run: (db: Db, row: Row): Promise<number> => changesOf(db, template(db), [row]),
+    /** A write whose result the caller may do without: the rows changed, or null when it was sent without waiting (see sendOrRun). */
+    send: (db: Db, row: Row): Promise<number | null> => sendOrRun(db, template(db), [row]),
   };
 }
 
-/** insert into table (the columns row sets) values (...). */
+/**
+ * insert into table (the columns row sets) values (...). Inserts (and
+ * insertRows') are sent without waiting where the Db can (see sendOrRun): a
+ * failed one fails the unit.
+ */
 export async function insertRow(db: Db, table: Table, value: object): Promise<void> {
   const row = value as Row;
   const t = templatesOf(db).shape('insert', table, null, row, (cols) =>
     compileTemplate(db.insertInto(table).values(Object.fromEntries(cols.map((c) => [c, marker(0, c)])) as any)),
   );
-  await changesOf(db, t, [row]);
+  await sendOrRun(db, t, [row]);
 }
 
 /** A multi-row insert; rows that do not all set the same columns go through the builder. */
@@ -179,22 +205,42 @@ export async function insertRows(db: Db, table: Table, list: object[]): Promise<
   const t = templatesOf(db).shape(`insert x${rows.length}`, table, cols, null, () =>
     compileTemplate(db.insertInto(table).values(rows.map((_, i) => Object.fromEntries(cols.map((c) => [c, marker(i, c)]))) as any)),
   );
-  await changesOf(db, t, rows);
+  await sendOrRun(db, t, rows);
 }
 
-/** update table set (the columns `changes` sets) where (columns of where) = (...); returns the rows changed. */
-export async function updateRow(db: Db, table: Table, changes: object, where: Row): Promise<number> {
-  const set = changes as Row;
+function updateTemplate(db: Db, table: Table, set: Row, where: Row): Template {
   const keys = Object.keys(where);
   // One shape key for both column lists: the set columns, then a separator, then the where columns.
   const cols = [...columnsOf(set), '\u0000', ...keys];
-  const t = templatesOf(db).shape('update', table, cols, null, () => {
+  return templatesOf(db).shape('update', table, cols, null, () => {
     const split = cols.indexOf('\u0000');
     let q = db.updateTable(table).set(Object.fromEntries(cols.slice(0, split).map((c) => [c, marker(0, c)])) as any);
     for (const k of cols.slice(split + 1)) q = q.where(k as any, '=', marker(1, k));
     return compileTemplate(q);
   });
-  return changesOf(db, t, [set, where]);
+}
+
+/** update table set (the columns `changes` sets) where (columns of where) = (...); returns the rows changed. */
+export async function updateRow(db: Db, table: Table, changes: object, where: Row): Promise<number> {
+  return changesOf(db, updateTemplate(db, table, changes as Row, where), [changes as Row, where]);
+}
+
+/** updateRow whose count nobody reads: sent without waiting where the Db can (see sendOrRun). */
+export async function sendUpdate(db: Db, table: Table, changes: object, where: Row): Promise<void> {
+  await sendOrRun(db, updateTemplate(db, table, changes as Row, where), [changes as Row, where]);
+}
+
+/**
+ * updateRow that must change exactly one row, else fails with `error()`: at
+ * once, or, where the Db sends writes without waiting, by failing its unit
+ * before it commits (nothing of the unit is committed either way).
+ */
+export async function updateOneRow(db: Db, table: Table, changes: object, where: Row, error: () => Error): Promise<void> {
+  const t = updateTemplate(db, table, changes as Row, where);
+  const sources = [changes as Row, where];
+  const runner = direct.get(db);
+  if (runner?.send) return runner.send(t.sql, values(t, sources), { changes: 1, error });
+  if ((await changesOf(db, t, sources)) !== 1) throw error();
 }
 
 /** select * from table where (columns of where) = (...) [for update]: the first row, or undefined. */

@@ -18,8 +18,8 @@ import { plannedDeliveries } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import { paymentMethodName } from '../core/payments/stats.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
-import { insertRow, insertRows, prepared, selectRow, updateRow } from './compiled.ts';
-import { claimKey, completeKey, reserveReference } from './request-guards.ts';
+import { insertRow, insertRows, prepared, selectRow, sendUpdate, updateOneRow } from './compiled.ts';
+import { claimKey, reserveReference, sendCompleteKey } from './request-guards.ts';
 import type { Database, PaymentAttemptTable, PaymentIntentTable, RefundTable } from './schema.ts';
 import type { Db, Store } from './store.ts';
 import { attemptInFlight, refundInFlight, unpaidIntent } from './sweep-conditions.ts';
@@ -283,8 +283,8 @@ class Tx implements PaymentsTx {
     const stored = { ...intent, version: intent.version + 1 };
     const row = intentRow(stored);
     const set = changedColumns(this.known, 'payment_intents', intent.id, row as unknown as Row, INTENT_KEYS);
-    const changed = await updateRow(this.db, 'payment_intents', set, { id: intent.id, version: intent.version });
-    if (changed !== 1) throw new StaleWrite('payment_intent', intent.id);
+    // Checked before the unit commits: a stale version fails the unit with StaleWrite (see compiled.ts).
+    await updateOneRow(this.db, 'payment_intents', set, { id: intent.id, version: intent.version }, () => new StaleWrite('payment_intent', intent.id));
     this.known?.remember('payment_intents', intent.id, row);
     return stored;
   }
@@ -303,7 +303,7 @@ class Tx implements PaymentsTx {
   async updateAttempt(attempt: PaymentAttempt) {
     const row = attemptRow(attempt);
     const set = changedColumns(this.known, 'payment_attempts', attempt.id, row as unknown as Row, ATTEMPT_KEYS);
-    if (hasAny(set)) await updateRow(this.db, 'payment_attempts', set, { id: attempt.id });
+    if (hasAny(set)) await sendUpdate(this.db, 'payment_attempts', set, { id: attempt.id });
     this.known?.remember('payment_attempts', attempt.id, row);
   }
 
@@ -376,7 +376,7 @@ class Tx implements PaymentsTx {
   }
 
   completeKey(key: IdempotencyKey, status: number, body: string) {
-    return completeKey(this.db, key, status, body);
+    return sendCompleteKey(this.db, key, status, body);
   }
 
   reserveReference(merchantId: string, scope: string, reference: string, objectId: string, now: number) {

@@ -96,6 +96,12 @@ export async function completeKey(db: Db, k: IdempotencyKey, status: number, bod
   return (await storeResponse.run(db, { ...keyColumns(k), status, body })) > 0;
 }
 
+/** completeKey sent without waiting where the unit can (see compiled.ts): then true without knowing. */
+export async function sendCompleteKey(db: Db, k: IdempotencyKey, status: number, body: string): Promise<boolean> {
+  const changed = await storeResponse.send(db, { ...keyColumns(k), status, body });
+  return changed === null || changed > 0;
+}
+
 const insertReference = prepared<{ reference: string }>('reference reserve', (db, p) =>
   db
     .insertInto('merchant_references')

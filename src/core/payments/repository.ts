@@ -36,7 +36,12 @@ export interface PaymentsTx {
   vaultTake(token: string): Promise<string | null>;
   /** Claims a merchant's idempotency key for a request, in this transaction (see command.ts). */
   claimKey(key: IdempotencyKey, now: number, subjectId: string | null): Promise<KeyClaim>;
-  /** Stores the response a claimed idempotency key answers with. */
+  /**
+   * Stores the response a claimed idempotency key answers with, if the key
+   * is still processing. False when it was not; a store that sends the write
+   * without waiting for its answer (PostgreSQL, see compiled.ts) answers
+   * true without knowing, so nothing inside a unit may act on a true.
+   */
   completeKey(key: IdempotencyKey, status: number, body: string): Promise<boolean>;
   /** Reserves a provider reference (QFPay out_trade_no) for an object; false when the merchant already used it. */
   reserveReference(merchantId: string, scope: string, reference: string, objectId: string, now: number): Promise<boolean>;

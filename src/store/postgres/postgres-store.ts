@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery, type DatabaseConnection, type KyselyConfig, type QueryResult } from 'kysely';
+import { runDirectly, type DirectRunner } from '../compiled.ts';
 import type { Database } from '../schema.ts';
-import { migrate, type MigrationContext, type Store } from '../store.ts';
+import { migrate, type Db, type MigrationContext, type Store } from '../store.ts';
 
 // int8 columns hold minor units and epoch milliseconds, always below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
@@ -29,39 +30,155 @@ function statementName(text: string): string | undefined {
  * Every query sends Bind, Describe, Execute and Sync (and Parse the first
  * time), and pg writes each as its own socket write: four system calls per
  * statement, half the event loop's time at load. Corked, they leave as one.
- *
- * A unit's BEGIN is not sent on its own either: the connection pipelines
- * (pg's pipeline mode), so BEGIN is held in the corked stream and leaves in
- * the same write as the unit's first statement, whose answer comes back with
- * BEGIN's. One round trip (a write, a read and a wake-up of the server
- * process) less per unit; BEGIN is answered as PostgreSQL answers it, and if
- * it failed, so does the statement behind it (same connection, in order).
  */
 function tuneClient(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  const stream = (client as unknown as { connection?: { stream?: { cork(): void; uncork(): void } } }).connection?.stream;
-  const pipelined = (client as unknown as { pipeline?: boolean }).pipeline === true;
-  /** A BEGIN written into the corked stream, waiting for the unit's next statement to leave with it. */
-  let heldBegin = false;
+  const stream = streamOf(client);
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
-    if (pipelined && stream && !heldBegin && typeof text === 'string' && /^begin$/i.test(text) && rest.length === 0 && (values === undefined || (Array.isArray(values) && values.length === 0))) {
-      stream.cork();
-      heldBegin = true;
-      // Its failure (a lost connection) fails the statement behind it too.
-      query(text).catch(() => {});
-      return Promise.resolve({ command: 'BEGIN', rowCount: null, rows: [], fields: [] });
-    }
     const name = typeof text === 'string' && rest.length === 0 && typeof values !== 'function' ? statementName(text) : undefined;
     stream?.cork();
     try {
       return name ? query({ name, text, values }) : query(text, values, ...rest);
     } finally {
       stream?.uncork();
-      if (heldBegin) {
-        heldBegin = false;
-        stream?.uncork();
-      }
     }
+  };
+}
+
+type Corkable = { cork(): void; uncork(): void };
+
+function streamOf(client: pg.PoolClient): Corkable | undefined {
+  return (client as unknown as { connection?: { stream?: Corkable } }).connection?.stream;
+}
+
+type PgResult = { command: string; rowCount: number | null; rows: unknown[] };
+type Send = (text: string, values?: unknown[]) => Promise<PgResult>;
+
+/** PostgreSQL's answer to an update that had to change exactly one row and changed none (see Unit.send). */
+const NOT_ONE_ROW = '22012'; // division_by_zero
+
+/**
+ * One unit of work on one connection, as few round trips as its statements
+ * allow. The connection pipelines (pg's pipeline mode: a query is written as
+ * soon as it is asked for, not after the last one's answer), and the unit
+ * holds what it writes in the corked stream until it has to wait for an
+ * answer: BEGIN leaves with the unit's first statement, and writes whose
+ * results the unit does not read (compiled.ts's `send`: inserts, updates
+ * checked for the one row they must change) leave with the next statement
+ * whose answer it needs, or with COMMIT. So a unit that only writes after
+ * its reads costs one round trip for BEGIN and its reads, one for its writes
+ * and COMMIT.
+ *
+ * PostgreSQL runs the statements in order, and once one fails the rest of
+ * the transaction fails too, and its COMMIT rolls back. The unit waits for
+ * every answer and fails with the first statement's error (or the error a
+ * check names): what it committed is all or nothing, as before, and the
+ * unit's promise settles only after COMMIT is answered.
+ */
+class Unit implements DirectRunner {
+  /** Statements sent without waiting for their answers, each with what their failure means. */
+  private readonly pending: Array<Promise<Error | null>> = [];
+  private held = false;
+  /** COMMIT or ROLLBACK was answered: the connection is back outside any transaction. */
+  ended = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly stream: Corkable | undefined,
+  ) {}
+
+  private hold(): void {
+    if (!this.held && this.stream) {
+      this.stream.cork();
+      this.held = true;
+    }
+  }
+
+  /** Everything held leaves in one write. */
+  private flush(): void {
+    if (this.held) {
+      this.held = false;
+      this.stream!.uncork();
+    }
+  }
+
+  /** A statement whose answer the unit waits for: it leaves now, with whatever is held. */
+  readonly query: Send = (text, values) => {
+    const result = this.client.query(text, values) as unknown as Promise<PgResult>;
+    this.flush();
+    return result;
+  };
+
+  /** A statement whose answer nobody reads: held, checked before the unit commits. */
+  private later(text: string, values: unknown[] | undefined, failure: (error: Error) => Error = (e) => e): void {
+    this.hold();
+    const result = this.client.query(text, values) as unknown as Promise<PgResult>;
+    this.pending.push(result.then(() => null, failure));
+  }
+
+  begin(): void {
+    this.later('begin', undefined);
+  }
+
+  async rows(text: string, params: unknown[]): Promise<unknown[]> {
+    return (await this.query(text, params)).rows;
+  }
+
+  async changes(text: string, params: unknown[]): Promise<number> {
+    return (await this.query(text, params)).rowCount ?? 0;
+  }
+
+  send(text: string, params: unknown[], check?: { changes: 1; error: () => Error }): void {
+    if (!check) return this.later(text, params);
+    // The statement itself fails when it changed no row (count 0: division by zero), so that the
+    // statements held behind it fail too and COMMIT rolls back.
+    this.later(`with changed as (${text} returning 1) select 1 / count(*) as one from changed`, params, (e) =>
+      (e as { code?: string }).code === NOT_ONE_ROW ? check.error() : e,
+    );
+  }
+
+  /** The first failure among the statements sent without waiting, once all have answered. */
+  private async firstFailure(): Promise<Error | null> {
+    const outcomes = await Promise.all(this.pending);
+    return outcomes.find((e) => e !== null) ?? null;
+  }
+
+  async commit(): Promise<void> {
+    const commit = settled(this.query('commit'));
+    const failed = await this.firstFailure();
+    const answer = await commit;
+    if (answer instanceof Error) throw answer;
+    this.ended = true;
+    if (failed) throw failed;
+    // COMMIT of a transaction that failed answers ROLLBACK; every failure is one of the statements above.
+    if (answer.command !== 'COMMIT') throw new Error(`transaction ended with ${answer.command}`);
+  }
+
+  /** Rolls back; the error to fail with: the first statement that failed, else the unit's own. */
+  async rollback(error: unknown): Promise<unknown> {
+    const rollback = settled(this.query('rollback'));
+    const failed = await this.firstFailure();
+    if (!((await rollback) instanceof Error)) this.ended = true;
+    return failed ?? error;
+  }
+}
+
+/** A promise's value or its error, never rejected (so it may wait while others are awaited). */
+function settled<T>(p: Promise<T>): Promise<T | Error> {
+  return p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+}
+
+/** A Kysely connection onto the unit's client: builder queries go through the unit, in order with its compiled ones. */
+function unitConnection(unit: Unit): DatabaseConnection {
+  return {
+    async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+      const { command, rowCount, rows } = await unit.query(compiled.sql, [...compiled.parameters]);
+      const changed = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+      return { rows: rows as R[], ...(changed ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}) };
+    },
+    streamQuery(): AsyncIterableIterator<QueryResult<never>> {
+      throw new Error('streaming is not available inside a unit');
+    },
   };
 }
 
@@ -103,7 +220,8 @@ export async function openPostgresStore(url: string, poolSize = 16, migration: M
   });
   // The same for an idle connection in the pool.
   pool.on('error', lost);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const dialect = new PostgresDialect({ pool });
+  const db = new Kysely<Database>({ dialect });
   // Several API nodes may start together: one migrates, the others wait on the lock.
   try {
     await db.connection().execute(async (conn) => {
@@ -123,7 +241,32 @@ export async function openPostgresStore(url: string, poolSize = 16, migration: M
     dialect: 'postgres',
     read: db,
     rowLocks: true,
-    unit: (fn) => db.transaction().execute(fn),
+    unit: async (fn) => {
+      const client = await pool.connect();
+      const unit = new Unit(client, streamOf(client));
+      const connection = unitConnection(unit);
+      const tx: Db = new Kysely<Database>({
+        config: { dialect },
+        dialect,
+        driver: {},
+        executor: db.getExecutor().withConnectionProvider({ provideConnection: (consumer) => consumer(connection) }),
+      } as unknown as KyselyConfig);
+      runDirectly(tx, unit, db);
+      try {
+        unit.begin();
+        let result;
+        try {
+          result = await fn(tx);
+        } catch (error) {
+          throw await unit.rollback(error);
+        }
+        await unit.commit();
+        return result;
+      } finally {
+        // A connection whose transaction did not end (lost, or timed out) is not given to the next unit.
+        client.release(unit.ended ? undefined : new Error('unit ended without COMMIT or ROLLBACK answered'));
+      }
+    },
     stats: () => ({ waiting: pool.waitingCount, connections: pool.totalCount }),
     close: () => {
       closing = true;
