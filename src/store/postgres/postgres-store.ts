@@ -57,17 +57,52 @@ type Send = (text: string, values?: unknown[]) => Promise<PgResult>;
 /** PostgreSQL's answer to an update that had to change exactly one row and changed none (see Unit.send). */
 const NOT_ONE_ROW = '22012'; // division_by_zero
 
+/** A write held for the unit's next batch: its target table, SQL, values and, for a checked update, its error. */
+interface Write {
+  table: string;
+  text: string;
+  values: unknown[];
+  check?: () => Error;
+}
+
+/** The table an INSERT or UPDATE writes. */
+const TARGET = /^\s*(?:insert\s+into|update)\s+("(?:[^"]|"")+"|\w+)/i;
+
+/** `text` with its parameters $1..$n renumbered from $offset+1. */
+const shiftParams = (text: string, offset: number): string => (offset === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
+
 /**
- * One unit of work on one connection, as few round trips as its statements
- * allow. The connection pipelines (pg's pipeline mode: a query is written as
- * soon as it is asked for, not after the last one's answer), and the unit
- * holds what it writes in the corked stream until it has to wait for an
- * answer: BEGIN leaves with the unit's first statement, and writes whose
- * results the unit does not read (compiled.ts's `send`: inserts, updates
- * checked for the one row they must change) leave with the next statement
- * whose answer it needs, or with COMMIT. So a unit that only writes after
- * its reads costs one round trip for BEGIN and its reads, one for its writes
- * and COMMIT.
+ * The writes of a batch as one statement: data-modifying WITH queries, each
+ * run once and to completion, all against the same snapshot, so a batch
+ * never holds two writes of one table (nor, being simple inserts and
+ * updates by key, does one read what another writes). A checked update
+ * fails the statement when it changed no row: count 0, division by zero.
+ */
+function batchStatement(batch: Write[]): { text: string; values: unknown[] } {
+  if (batch.length === 1 && !batch[0]!.check) return batch[0]!;
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  let checked = -1;
+  batch.forEach((w, i) => {
+    if (w.check) checked = i;
+    parts.push(`w${i} as (${shiftParams(w.text, values.length)}${w.check ? ' returning 1' : ''})`);
+    values.push(...w.values);
+  });
+  return { text: `with ${parts.join(', ')} select ${checked >= 0 ? `1 / (select count(*) from w${checked})` : '1'} as one`, values };
+}
+
+/**
+ * One unit of work on one connection, as few round trips and statements as
+ * its work allows. The connection pipelines (pg's pipeline mode: a query is
+ * written as soon as it is asked for, not after the last one's answer), and
+ * the unit holds what it writes in the corked stream until it has to wait
+ * for an answer: BEGIN leaves with the unit's first statement, and writes
+ * whose results the unit does not read (compiled.ts's `send`: inserts,
+ * updates checked for the one row they must change) wait in the unit and
+ * leave, merged into as few statements as can hold them (see
+ * batchStatement), with the next statement whose answer it needs, or with
+ * COMMIT. So a unit that writes after its reads costs one round trip for
+ * BEGIN and its reads, and one for its writes and COMMIT.
  *
  * PostgreSQL runs the statements in order, and once one fails the rest of
  * the transaction fails too, and its COMMIT rolls back. The unit waits for
@@ -78,6 +113,8 @@ const NOT_ONE_ROW = '22012'; // division_by_zero
 class Unit implements DirectRunner {
   /** Statements sent without waiting for their answers, each with what their failure means. */
   private readonly pending: Array<Promise<Error | null>> = [];
+  /** Writes not sent yet: they leave, batched, before the next statement. */
+  private writes: Write[] = [];
   private held = false;
   /** COMMIT or ROLLBACK was answered: the connection is back outside any transaction. */
   ended = false;
@@ -102,8 +139,9 @@ class Unit implements DirectRunner {
     }
   }
 
-  /** A statement whose answer the unit waits for: it leaves now, with whatever is held. */
+  /** A statement whose answer the unit waits for: it leaves now, after the writes before it, with whatever is held. */
   readonly query: Send = (text, values) => {
+    this.sendWrites();
     const result = this.client.query(text, values) as unknown as Promise<PgResult>;
     this.flush();
     return result;
@@ -114,6 +152,25 @@ class Unit implements DirectRunner {
     this.hold();
     const result = this.client.query(text, values) as unknown as Promise<PgResult>;
     this.pending.push(result.then(() => null, failure));
+  }
+
+  /** The writes waiting, in order, in batches of distinct tables with at most one check each. */
+  private sendWrites(): void {
+    if (this.writes.length === 0) return;
+    const writes = this.writes;
+    this.writes = [];
+    let batch: Write[] = [];
+    const send = () => {
+      const check = batch.find((w) => w.check)?.check;
+      const { text, values } = batchStatement(batch);
+      this.later(text, values, check ? (e) => ((e as { code?: string }).code === NOT_ONE_ROW ? check() : e) : undefined);
+      batch = [];
+    };
+    for (const w of writes) {
+      if (batch.some((b) => b.table === w.table || (b.check && w.check))) send();
+      batch.push(w);
+    }
+    send();
   }
 
   begin(): void {
@@ -129,12 +186,15 @@ class Unit implements DirectRunner {
   }
 
   send(text: string, params: unknown[], check?: { changes: 1; error: () => Error }): void {
-    if (!check) return this.later(text, params);
-    // The statement itself fails when it changed no row (count 0: division by zero), so that the
-    // statements held behind it fail too and COMMIT rolls back.
-    this.later(`with changed as (${text} returning 1) select 1 / count(*) as one from changed`, params, (e) =>
-      (e as { code?: string }).code === NOT_ONE_ROW ? check.error() : e,
-    );
+    const table = TARGET.exec(text)?.[1];
+    if (!table || /\breturning\b/i.test(text)) {
+      // Not a plain INSERT or UPDATE: on its own, in order.
+      if (check) throw new Error('only a plain UPDATE can be checked for the row it changes');
+      this.sendWrites();
+      return this.later(text, params);
+    }
+    this.hold();
+    this.writes.push({ table, text, values: params, ...(check ? { check: check.error } : {}) });
   }
 
   /** The first failure among the statements sent without waiting, once all have answered. */
@@ -156,6 +216,7 @@ class Unit implements DirectRunner {
 
   /** Rolls back; the error to fail with: the first statement that failed, else the unit's own. */
   async rollback(error: unknown): Promise<unknown> {
+    this.writes = []; // never sent: nothing to undo
     const rollback = settled(this.query('rollback'));
     const failed = await this.firstFailure();
     if (!((await rollback) instanceof Error)) this.ended = true;
