@@ -2,12 +2,16 @@
  * Writes a unit does not wait for (PostgreSQL sends them with the unit's
  * next statement or its COMMIT, merged into as few statements as it can):
  * they commit with the unit, and any of them failing fails the whole unit
- * with that write's own error, on both databases.
+ * with that write's own error, on both databases. And the PostgreSQL
+ * session settings the store pins.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import os from 'node:os';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertRow, insertRows, selectRow, sendUpdate, updateOneRow } from '../../src/store/compiled.ts';
-import type { Db, Store } from '../../src/store/store.ts';
-import { describeEachBackend, openTestStore } from '../support/platform.ts';
+import { openStore, type Db, type Store } from '../../src/store/store.ts';
+import { createPgDatabase, describeEachBackend, openTestStore, PG_ADMIN_URL, PG_SKIP_REASON } from '../support/platform.ts';
 
 const M = 'M-unit-writes';
 const ref = (reference: string, objectId = `obj-${reference}`) => ({ merchant_id: M, scope: 'test', reference, object_id: objectId, created_at: 1 });
@@ -78,5 +82,29 @@ describeEachBackend('writes sent without waiting', (backend) => {
     // The connection is as good as new afterwards.
     await store.unit((db: Db) => insertRow(db, 'merchant_references', ref('j')));
     expect(await stored('j')).toBe('obj-j');
+  });
+});
+
+describe.skipIf(PG_SKIP_REASON !== null)('PostgreSQL session settings', () => {
+  it('commits durably at READ COMMITTED whatever the database defaults say', async () => {
+    const db = await createPgDatabase();
+    const name = new URL(db.url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    try {
+      await admin.query(`alter database ${name} set synchronous_commit = off`);
+      await admin.query(`alter database ${name} set default_transaction_isolation = 'serializable'`);
+    } finally {
+      await admin.end();
+    }
+    const store = await openStore({ databaseUrl: db.url, dataDir: os.tmpdir() });
+    try {
+      const settings = sql<{ sc: string; iso: string }>`select current_setting('synchronous_commit') as sc, current_setting('transaction_isolation') as iso`;
+      expect((await store.unit((tx: Db) => settings.execute(tx))).rows).toEqual([{ sc: 'on', iso: 'read committed' }]);
+      expect((await settings.execute(store.read)).rows).toEqual([{ sc: 'on', iso: 'read committed' }]);
+    } finally {
+      await store.close();
+      await db.drop();
+    }
   });
 });

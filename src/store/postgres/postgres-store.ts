@@ -254,6 +254,18 @@ const STATEMENT_TIMEOUT_MS = 10_000;
 const QUERY_TIMEOUT_MS = 15_000;
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 
+/**
+ * Session settings the store's correctness rests on, sent with each
+ * connection's startup (no round trip), so that a database or role default
+ * cannot change them: a unit's promise settles only once its COMMIT is
+ * flushed to disk (synchronous_commit on: durability is the product), and
+ * units run at READ COMMITTED, which their row locks, version checks and
+ * claims by insert are written for (a claim that lost to another request's
+ * insert must read the row that request committed, which a snapshot taken
+ * before it would not show).
+ */
+const SESSION_OPTIONS = '-c synchronous_commit=on -c default_transaction_isolation=read\\ committed';
+
 export async function openPostgresStore(url: string, poolSize = 16, migration: MigrationContext = {}): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -262,6 +274,8 @@ export async function openPostgresStore(url: string, poolSize = 16, migration: M
     statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    options: SESSION_OPTIONS,
+    application_name: 'polypay',
     keepAlive: true,
     // Queries are sent as they are asked for, not each after the last one's answer (see tuneClient).
     pipeline: true,
