@@ -67,28 +67,71 @@ interface Write {
 
 /** The table an INSERT or UPDATE writes. */
 const TARGET = /^\s*(?:insert\s+into|update)\s+("(?:[^"]|"")+"|\w+)/i;
+const targets = new Map<string, string | null>();
+
+/** The table a plain INSERT or UPDATE (no RETURNING) writes, else null; remembered per SQL text. */
+function targetOf(text: string): string | null {
+  let table = targets.get(text);
+  if (table === undefined) {
+    table = /\breturning\b/i.test(text) ? null : (TARGET.exec(text)?.[1] ?? null);
+    if (targets.size < MAX_NAMED) targets.set(text, table);
+  }
+  return table;
+}
 
 /** `text` with its parameters $1..$n renumbered from $offset+1. */
 const shiftParams = (text: string, offset: number): string => (offset === 0 ? text : text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
 
 /**
- * The writes of a batch as one statement: data-modifying WITH queries, each
- * run once and to completion, all against the same snapshot, so a batch
- * never holds two writes of one table (nor, being simple inserts and
- * updates by key, does one read what another writes). A checked update
+ * The SQL of the writes of a batch as one statement: data-modifying WITH
+ * queries, each run once and to completion, all against the same snapshot,
+ * so a batch never holds two writes of one table (nor, being simple inserts
+ * and updates by key, does one read what another writes). A checked update
  * fails the statement when it changed no row: count 0, division by zero.
  */
-function batchStatement(batch: Write[]): { text: string; values: unknown[] } {
-  if (batch.length === 1 && !batch[0]!.check) return batch[0]!;
+function batchSql(batch: Write[]): string {
   const parts: string[] = [];
-  const values: unknown[] = [];
+  let offset = 0;
   let checked = -1;
   batch.forEach((w, i) => {
     if (w.check) checked = i;
-    parts.push(`w${i} as (${shiftParams(w.text, values.length)}${w.check ? ' returning 1' : ''})`);
-    values.push(...w.values);
+    parts.push(`w${i} as (${shiftParams(w.text, offset)}${w.check ? ' returning 1' : ''})`);
+    offset += w.values.length;
   });
-  return { text: `with ${parts.join(', ')} select ${checked >= 0 ? `1 / (select count(*) from w${checked})` : '1'} as one`, values };
+  return `with ${parts.join(', ')} select ${checked >= 0 ? `1 / (select count(*) from w${checked})` : '1'} as one`;
+}
+
+/**
+ * Batch SQL by the texts of its writes, in a tree keyed by each write's
+ * text (the same string each time, from compiled.ts's templates, so each
+ * step is a lookup by a hash already computed), built once per sequence.
+ */
+interface BatchNode {
+  plain: Map<string, BatchNode>;
+  checked: Map<string, BatchNode>;
+  sql?: string;
+}
+const batches: BatchNode = { plain: new Map(), checked: new Map() };
+let batchNodes = 0;
+const MAX_BATCH_NODES = 4000;
+
+function batchStatement(batch: Write[]): { text: string; values: unknown[] } {
+  if (batch.length === 1 && !batch[0]!.check) return batch[0]!;
+  const values: unknown[] = [];
+  let node: BatchNode | undefined = batches;
+  for (const w of batch) {
+    for (const v of w.values) values.push(v);
+    if (!node) continue;
+    const next: Map<string, BatchNode> = w.check ? node.checked : node.plain;
+    let child = next.get(w.text);
+    if (!child && batchNodes < MAX_BATCH_NODES) {
+      next.set(w.text, (child = { plain: new Map(), checked: new Map() }));
+      batchNodes++;
+    }
+    node = child;
+  }
+  if (!node) return { text: batchSql(batch), values };
+  return { text: (node.sql ??= batchSql(batch)), values };
 }
 
 /**
@@ -186,8 +229,8 @@ class Unit implements DirectRunner {
   }
 
   send(text: string, params: unknown[], check?: { changes: 1; error: () => Error }): void {
-    const table = TARGET.exec(text)?.[1];
-    if (!table || /\breturning\b/i.test(text)) {
+    const table = targetOf(text);
+    if (!table) {
       // Not a plain INSERT or UPDATE: on its own, in order.
       if (check) throw new Error('only a plain UPDATE can be checked for the row it changes');
       this.sendWrites();
