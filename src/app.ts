@@ -191,6 +191,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     timeoutMs: opts.webhookTimeoutMs,
     outbox,
   });
+  metrics.watchRelay(() => relay.stats());
 
   const idempotency = new IdempotencyKeys(store, clock, createHmac('sha256', config.encryptionKey).update('idempotency-request').digest());
   await idempotency.sealStoredDigests();

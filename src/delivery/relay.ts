@@ -36,7 +36,7 @@ import type { Database } from '../store/schema.ts';
 import type { LocalSender, Outbox, TakenDelivery } from '../store/outbox.ts';
 import { deliveryPending } from '../store/sweep-conditions.ts';
 import { leaseOwner, type LeaseOwner } from './lease-owner.ts';
-import { BlockedAddressError, webhookPoster, type WebhookPoster } from './webhook-post.ts';
+import { BlockedAddressError, CONNECTIONS_PER_ORIGIN, webhookPoster, type WebhookPoster } from './webhook-post.ts';
 
 export type WebhookEvent = Pick<EventTable, 'id' | 'merchant_id' | 'type' | 'source_id' | 'payload' | 'created_at'>;
 
@@ -101,7 +101,7 @@ export interface DeliveryRelayOptions {
   maxInFlight?: number;
   /** An endpoint's (URL origin's) window to start with: sends under way at once to it from this process (default 8). */
   initialPerEndpoint?: number;
-  /** The most its window grows to (default 64). */
+  /** The most its window grows to (default 64, the connections kept to one origin). */
   maxPerEndpoint?: number;
   /** An acknowledgement slower than this does not grow the window (default 500 ms). */
   quickAnswerMs?: number;
@@ -257,7 +257,7 @@ export class DeliveryRelay implements LocalSender {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.leaseMs = opts.leaseMs ?? 8_000;
     this.maxInFlight = opts.maxInFlight ?? 256;
-    this.maxPerEndpoint = opts.maxPerEndpoint ?? 64;
+    this.maxPerEndpoint = opts.maxPerEndpoint ?? CONNECTIONS_PER_ORIGIN;
     this.initialPerEndpoint = Math.min(opts.initialPerEndpoint ?? 8, this.maxPerEndpoint);
     this.quickAnswerMs = opts.quickAnswerMs ?? 500;
     this.backlogLimit = opts.backlogLimit ?? 256;
@@ -464,6 +464,13 @@ export class DeliveryRelay implements LocalSender {
     else if (outcome.durationMs <= this.quickAnswerMs && this.queues.has(endpoint)) next = Math.min(this.maxPerEndpoint, window + 1);
     if (next === this.initialPerEndpoint) this.windows.delete(endpoint);
     else if (next !== window) this.windows.set(endpoint, next);
+  }
+
+  /** Rows waiting in this relay's queues for a slot, sends under way, and units waiting for the relay to catch up (/metrics). */
+  stats(): { queued: number; sending: number; held: number } {
+    let queued = 0;
+    for (const queue of this.queues.values()) queued += queue.length;
+    return { queued, sending: this.sendingTotal, held: this.held.length };
   }
 
   /** Rows waiting for a slot of an endpoint that answers. */

@@ -220,7 +220,10 @@ describe('an endpoint\'s window, and units held while the relay is behind (SQLit
     // Six rows handed over: one sent at a time, five waiting.
     await Promise.all(Array.from({ length: 6 }, () => planInUnit(outbox, store, merchantId, r.url, clock.now())));
     let answeredWhenStarted = -1;
-    await planInUnit(outbox, store, merchantId, r.url, clock.now(), { onStart: () => (answeredWhenStarted = r.seen.answered) });
+    const seventh = planInUnit(outbox, store, merchantId, r.url, clock.now(), { onStart: () => (answeredWhenStarted = r.seen.answered) });
+    expect(relay.stats()).toMatchObject({ queued: 5, sending: 1, held: 1 });
+    await seventh;
+    expect(relay.stats().held).toBe(0);
     // It started only once at most 2 of the 6 were left waiting: 3 or more had been answered.
     expect(answeredWhenStarted).toBeGreaterThanOrEqual(3);
     await until('all seven', () => r.hits.length === 7);
