@@ -43,11 +43,11 @@ import autocannon, { type Request, type Result } from 'autocannon';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { contentToSign, formatSignatureHeader, signContent } from '../src/dialects/alphapay/signature.ts';
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
 import { createPgDatabase, pgUnavailable } from '../test/support/postgres.ts';
@@ -445,20 +445,27 @@ function runAutocannon(duration: number, load: Load): Promise<Omit<Run, 'cpu' | 
 
 // ---- webhooks: the receiver, and the server's own figures from GET /metrics --------------------
 
-/** A merchant's webhook endpoint in the bench process: 200 `SUCCESS` at once (UQPAY takes any 2xx, QFPay wants SUCCESS). */
-async function startReceiver(): Promise<{ url: string; received: () => number }> {
-  let received = 0;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received++;
-      res.end('SUCCESS');
-    });
+/**
+ * A merchant's webhook endpoint: 200 `SUCCESS` at once (UQPAY takes any 2xx,
+ * QFPay wants SUCCESS). It runs on a thread of its own, as a merchant's
+ * server is its own: on the bench's main thread it would answer only between
+ * autocannon's callbacks, and the lag measured would be the load generator's.
+ */
+async function startReceiver(): Promise<{ url: string }> {
+  const worker = new Worker(
+    `const http = require('node:http');
+     const { parentPort } = require('node:worker_threads');
+     const server = http.createServer((req, res) => { req.resume(); req.on('end', () => res.end('SUCCESS')); });
+     server.keepAliveTimeout = 60000;
+     server.listen(0, ${JSON.stringify(HOST)}, () => parentPort.postMessage(server.address().port));`,
+    { eval: true },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://${HOST}:${(server.address() as net.AddressInfo).port}/webhooks`, received: () => received };
+  cleanups.push(() => worker.terminate().then(() => undefined));
+  return { url: `http://${HOST}:${port}/webhooks` };
 }
 
 interface Scrape {

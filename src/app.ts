@@ -44,6 +44,7 @@ import { SimThreeDSServer } from './network/sim/three-ds-server.ts';
 import { SimWallets } from './network/sim/wallets.ts';
 import { simRoutes } from './sim-api/routes.ts';
 import { issuingStore } from './store/issuing-repo.ts';
+import { Outbox } from './store/outbox.ts';
 import { isStoreUnavailable } from './store/faults.ts';
 import { clockOffsets, takeIdNode } from './store/platform-counters.ts';
 import { merchantRepository } from './store/merchants-repo.ts';
@@ -127,12 +128,14 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     vault,
   });
 
+  // The units that plan webhooks hand them to this process's relay through it.
+  const outbox = new Outbox();
   let baseUrl = config.publicBaseUrl ?? `http://${config.host}:${config.port}`;
   /** A wallet order's hosted pay page, as shoppers reach it. */
   const walletPageUrl = (token: string) => `${baseUrl}${WALLET_PAY_PATH}/${token}`;
   // The platform's own card issuer: the card network and 3DS server route its BINs to it.
   const issuing = new IssuingService({
-    store: issuingStore(store),
+    store: issuingStore(store, outbox),
     clock,
     vault,
     cardKey: createHmac('sha256', config.encryptionKey).update('issuing-card-data').digest(),
@@ -141,7 +144,7 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
   const simNetwork = new SimCardNetwork({ records: simCardNetworkRecords(store), now: () => clock.now(), issuer: issuing });
   const cardNetwork = typeof opts.cardNetwork === 'function' ? opts.cardNetwork(simNetwork) : opts.cardNetwork ?? simNetwork;
   const payments = new PaymentsService({
-    store: paymentsStore(store, merchants.remember<string | null>()),
+    store: paymentsStore(store, merchants.remember<string | null>(), outbox),
     clock,
     ids,
     cardNetwork,
@@ -186,7 +189,9 @@ async function assemble(config: Config, opts: BuildOptions, store: Store, vault:
     logger: http.log,
     live: config.mode === 'live',
     timeoutMs: opts.webhookTimeoutMs,
+    outbox,
   });
+  metrics.watchRelay(() => relay.stats());
 
   const idempotency = new IdempotencyKeys(store, clock, createHmac('sha256', config.encryptionKey).update('idempotency-request').digest());
   await idempotency.sealStoredDigests();

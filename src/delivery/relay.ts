@@ -15,15 +15,28 @@
  * that endpoint's queue in this process, and each answer starts the next
  * send at once, so a busy endpoint's throughput is its slots over its answer
  * time, not over the time of a claim and a recording (each a commit).
+ *
+ * New deliveries mostly skip the claim: while the relay runs, the unit that
+ * plans a delivery writes it already leased to this relay (store/outbox.ts)
+ * and hands it over with its event once committed, so it is sent at once.
+ *
+ * An endpoint's slots are a window that follows its answers, as TCP's
+ * congestion window does: it starts at `initialPerEndpoint`, grows by one
+ * with each quick acknowledgement while rows wait for it (up to
+ * `maxPerEndpoint`), and halves at each try that fails, down to the
+ * initial window. A healthy receiver under load gets the concurrency it
+ * takes to keep up; one that fails or hangs gets no more than it started
+ * with.
  */
 import { sql, type ExpressionBuilder, type SqlBool, type Updateable } from 'kysely';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { DeliveryAttemptTable, DeliveryTable, EventTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Database } from '../store/schema.ts';
+import type { LocalSender, Outbox, TakenDelivery } from '../store/outbox.ts';
 import { deliveryPending } from '../store/sweep-conditions.ts';
 import { leaseOwner, type LeaseOwner } from './lease-owner.ts';
-import { BlockedAddressError, webhookPoster, type WebhookPoster } from './webhook-post.ts';
+import { BlockedAddressError, CONNECTIONS_PER_ORIGIN, webhookPoster, type WebhookPoster } from './webhook-post.ts';
 
 export type WebhookEvent = Pick<EventTable, 'id' | 'merchant_id' | 'type' | 'source_id' | 'payload' | 'created_at'>;
 
@@ -76,18 +89,34 @@ export interface DeliveryRelayOptions {
   logger?: RelayLogger;
   /** Deliveries claimed at most per claim (default 100). */
   batchSize?: number;
-  /** Rows this process holds leased at once, sending or waiting their turn (default 1024). */
+  /** Rows this process holds leased at once, sending or waiting their turn (default 4096). */
   maxLeased?: number;
-  /** Of those, rows of one endpoint (default 64): the most a hanging receiver holds back. */
+  /** Of those, rows of one endpoint (default 512): the most a hanging receiver holds back. */
   maxLeasedPerEndpoint?: number;
   /** How long a claim holds unless renewed; renewed every quarter of it while the send is under way (default 8 s). */
   leaseMs?: number;
   /** Per request, including reading the answer (default 10 s). */
   timeoutMs?: number;
-  /** Sends under way at once in this process (default 128). */
+  /** Sends under way at once in this process (default 256). */
   maxInFlight?: number;
-  /** Sends under way at once to one endpoint (URL origin) from this process (default 8). */
+  /** An endpoint's (URL origin's) window to start with: sends under way at once to it from this process (default 8). */
+  initialPerEndpoint?: number;
+  /** The most its window grows to (default 64, the connections kept to one origin). */
   maxPerEndpoint?: number;
+  /** An acknowledgement slower than this does not grow the window (default 500 ms). */
+  quickAnswerMs?: number;
+  /**
+   * Rows waiting in the queues of endpoints that answer (not of those whose
+   * last try failed) beyond which new units wait for the relay before they
+   * start (default 256); they go on once half of that is left, or after
+   * maxHoldMs. Under sustained load this keeps webhook lag bounded: the API
+   * takes payments at the pace their webhooks go out.
+   */
+  backlogLimit?: number;
+  /** The longest a unit waits for the relay to catch up (default 1 s). */
+  maxHoldMs?: number;
+  /** Where this process's units find the relay while it runs, to hand it their new deliveries. */
+  outbox?: Outbox;
   /** Live mode: webhooks to loopback, private and link-local addresses are refused (delivery/address-rule.ts). */
   live?: boolean;
   /** How a rendered webhook is sent (default: webhookPoster for the mode). */
@@ -161,7 +190,7 @@ function notAtEndpoint(eb: ExpressionBuilder<Database, 'deliveries'>, endpoint: 
   ]);
 }
 
-export class DeliveryRelay {
+export class DeliveryRelay implements LocalSender {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly leaseClock: Clock;
@@ -171,7 +200,10 @@ export class DeliveryRelay {
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
   private readonly maxInFlight: number;
+  private readonly initialPerEndpoint: number;
   private readonly maxPerEndpoint: number;
+  private readonly quickAnswerMs: number;
+  private readonly outbox: Outbox | undefined;
   private readonly maxLeased: number;
   private readonly maxLeasedPerEndpoint: number;
   private readonly post: WebhookPoster;
@@ -191,6 +223,17 @@ export class DeliveryRelay {
   private readonly queues = new Map<string, Job[]>();
   /** Sends under way, per endpoint and in all. */
   private readonly sending = new Map<string, number>();
+  /** Each endpoint's window: how many sends it may have under way (initialPerEndpoint when absent). */
+  private readonly windows = new Map<string, number>();
+  /** Rows units have taken and not yet handed over or dropped. */
+  private takenOpen = 0;
+  /** Endpoints whose last try was not acknowledged: their queues do not hold the API back. */
+  private readonly failing = new Set<string>();
+  private readonly backlogLimit: number;
+  private readonly maxHoldMs: number;
+  /** Units waiting for the relay to catch up. */
+  private held: Array<() => void> = [];
+  private holdTimer: NodeJS.Timeout | undefined;
   private sendingTotal = 0;
   private readonly sends = new Set<Promise<unknown>>();
   private readonly toRecord: Array<{ row: Claimed; outcome: Outcome; recorded: () => void }> = [];
@@ -213,10 +256,15 @@ export class DeliveryRelay {
     this.batchSize = opts.batchSize ?? 100;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.leaseMs = opts.leaseMs ?? 8_000;
-    this.maxInFlight = opts.maxInFlight ?? 128;
-    this.maxPerEndpoint = opts.maxPerEndpoint ?? 8;
-    this.maxLeased = Math.max(opts.maxLeased ?? 1024, this.maxInFlight);
-    this.maxLeasedPerEndpoint = Math.max(opts.maxLeasedPerEndpoint ?? 64, this.maxPerEndpoint);
+    this.maxInFlight = opts.maxInFlight ?? 256;
+    this.maxPerEndpoint = opts.maxPerEndpoint ?? CONNECTIONS_PER_ORIGIN;
+    this.initialPerEndpoint = Math.min(opts.initialPerEndpoint ?? 8, this.maxPerEndpoint);
+    this.quickAnswerMs = opts.quickAnswerMs ?? 500;
+    this.backlogLimit = opts.backlogLimit ?? 256;
+    this.maxHoldMs = opts.maxHoldMs ?? 1_000;
+    this.outbox = opts.outbox;
+    this.maxLeased = Math.max(opts.maxLeased ?? 4096, this.maxInFlight);
+    this.maxLeasedPerEndpoint = Math.max(opts.maxLeasedPerEndpoint ?? 512, this.maxPerEndpoint);
     this.post = opts.post ?? webhookPoster({ live: opts.live ?? false });
     this.owner = opts.owner ?? leaseOwner();
     this.observer = opts.observer;
@@ -250,6 +298,7 @@ export class DeliveryRelay {
     if (this.running) return;
     this.running = true;
     this.intervalMs = intervalMs;
+    this.outbox?.attach(this);
     this.timer = setTimeout(() => this.loop(), 0);
   }
 
@@ -260,8 +309,12 @@ export class DeliveryRelay {
    */
   async stop(): Promise<void> {
     this.running = false;
+    this.outbox?.detach(this);
+    this.letHeldGo();
     clearTimeout(this.timer);
     await this.looping;
+    // Units under way that took rows hand them over (or drop them) when they end: given back below.
+    for (let i = 0; this.takenOpen > 0 && i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.giveBack();
     while (this.sends.size) await Promise.allSettled([...this.sends]);
     await this.recording;
@@ -365,7 +418,8 @@ export class DeliveryRelay {
   private pump(): void {
     for (const [endpoint, queue] of this.queues) {
       let busy = this.sending.get(endpoint) ?? 0;
-      while (queue.length && busy < this.maxPerEndpoint && this.sendingTotal < this.maxInFlight) {
+      const window = this.windows.get(endpoint) ?? this.initialPerEndpoint;
+      while (queue.length && busy < window && this.sendingTotal < this.maxInFlight) {
         busy++;
         this.sendingTotal++;
         this.send(endpoint, queue.shift()!);
@@ -389,7 +443,9 @@ export class DeliveryRelay {
         const busy = (this.sending.get(endpoint) ?? 1) - 1;
         if (busy > 0) this.sending.set(endpoint, busy);
         else this.sending.delete(endpoint);
+        this.adjustWindow(endpoint, outcome);
         this.pump();
+        this.letHeldGo(false);
         return this.record(row, outcome);
       })
       .then((outcome) => job.settle(outcome.kind === 'sent'));
@@ -397,10 +453,97 @@ export class DeliveryRelay {
     this.sends.add(tracked);
   }
 
+  /** The endpoint's window after a try: one more after a quick acknowledgement while rows wait, half after a failure (never under the initial window). */
+  private adjustWindow(endpoint: string, outcome: Outcome): void {
+    if (outcome.kind !== 'sent') return;
+    if (outcome.acknowledged) this.failing.delete(endpoint);
+    else this.failing.add(endpoint);
+    const window = this.windows.get(endpoint) ?? this.initialPerEndpoint;
+    let next = window;
+    if (!outcome.acknowledged) next = Math.max(this.initialPerEndpoint, Math.floor(window / 2));
+    else if (outcome.durationMs <= this.quickAnswerMs && this.queues.has(endpoint)) next = Math.min(this.maxPerEndpoint, window + 1);
+    if (next === this.initialPerEndpoint) this.windows.delete(endpoint);
+    else if (next !== window) this.windows.set(endpoint, next);
+  }
+
+  /** Rows waiting in this relay's queues for a slot, sends under way, and units waiting for the relay to catch up (/metrics). */
+  stats(): { queued: number; sending: number; held: number } {
+    let queued = 0;
+    for (const queue of this.queues.values()) queued += queue.length;
+    return { queued, sending: this.sendingTotal, held: this.held.length };
+  }
+
+  /** Rows waiting for a slot of an endpoint that answers. */
+  private backlog(): number {
+    let n = 0;
+    for (const [endpoint, queue] of this.queues) if (!this.failing.has(endpoint)) n += queue.length;
+    return n;
+  }
+
+  /** LocalSender: null while the backlog is under its limit; else a wait until half of it is left (or maxHoldMs). */
+  room(): Promise<void> | null {
+    if (!this.running || this.backlog() < this.backlogLimit) return null;
+    this.holdTimer ??= setTimeout(() => this.letHeldGo(), this.maxHoldMs);
+    return new Promise<void>((resolve) => this.held.push(resolve));
+  }
+
+  /** Lets the units waiting for the relay go, when the backlog is down to half its limit (or at once: `force`). */
+  private letHeldGo(force = true): void {
+    if (!this.held.length) return;
+    if (!force && this.backlog() > this.backlogLimit / 2) return;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    const held = this.held;
+    this.held = [];
+    for (const go of held) go();
+  }
+
+  /** LocalSender: leases a row its unit is planning, when this relay runs and has room for it. */
+  take(row: DeliveryTable): boolean {
+    if (!this.running || this.leased.size >= this.maxLeased) return false;
+    const endpoint = endpointOf(row.url);
+    const held = this.perEndpoint.get(endpoint) ?? 0;
+    if (held >= this.maxLeasedPerEndpoint) return false;
+    row.lease_until = this.leaseClock.now() + this.leaseMs;
+    row.lease_owner = this.owner.name;
+    this.leased.set(row.id, endpoint);
+    this.perEndpoint.set(endpoint, held + 1);
+    this.takenOpen++;
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 4)));
+    this.heartbeat.unref?.();
+    return true;
+  }
+
+  /** LocalSender: the unit committed; its rows join their endpoints' queues (given back at once if the relay has stopped). */
+  handOver(taken: TakenDelivery[]): void {
+    this.takenOpen -= taken.length;
+    const jobs = taken.map(({ row, event }): Job => ({ row, event, settle: () => {} }));
+    if (!this.running) {
+      void this.giveBackJobs(jobs);
+      return;
+    }
+    for (const job of jobs) {
+      const endpoint = this.leased.get(job.row.id)!;
+      const queue = this.queues.get(endpoint) ?? this.queues.set(endpoint, []).get(endpoint)!;
+      queue.push(job);
+    }
+    this.pump();
+  }
+
+  /** LocalSender: the unit did not commit; its rows are not this relay's. */
+  drop(taken: TakenDelivery[]): void {
+    this.takenOpen -= taken.length;
+    for (const { row } of taken) this.release(row.id);
+  }
+
   /** Rows still waiting for a slot go back unsent: their leases are cleared in one statement (or, failing that, run out). */
   private async giveBack(): Promise<void> {
     const waiting = [...this.queues.values()].flat();
     this.queues.clear();
+    await this.giveBackJobs(waiting);
+  }
+
+  private async giveBackJobs(waiting: Job[]): Promise<void> {
     if (!waiting.length) return;
     const ids = waiting.map((j) => j.row.id);
     try {

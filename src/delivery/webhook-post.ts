@@ -54,8 +54,12 @@ class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 
-/** Connections kept open to one receiver (its origin); the relay's per-endpoint slots bound the sends. */
-const CONNECTIONS_PER_ORIGIN = 8;
+/**
+ * Connections kept open to one receiver (its origin), at most: as many as
+ * the relay's largest window for an endpoint, so each send it starts goes
+ * out at once on a connection of its own instead of queueing behind another.
+ */
+export const CONNECTIONS_PER_ORIGIN = 64;
 
 /** `resolve`: how host names are looked up (default: the system's resolver, as for any connection). */
 export function webhookPoster(opts: { live: boolean; resolve?: Resolve }): WebhookPoster {

@@ -87,6 +87,35 @@ export class PlatformMetrics implements DeliveryObserver {
     });
   }
 
+  /** The relay's queue and the units it holds back, read at each scrape. */
+  watchRelay(stats: () => { queued: number; sending: number; held: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'polypay_webhook_queued',
+      help: "Webhook deliveries waiting in this process's relay for a free slot of their endpoint",
+      registers,
+      collect() {
+        this.set(stats().queued);
+      },
+    });
+    new Gauge({
+      name: 'polypay_webhook_sending',
+      help: 'Webhook requests under way from this process',
+      registers,
+      collect() {
+        this.set(stats().sending);
+      },
+    });
+    new Gauge({
+      name: 'polypay_webhook_held_units',
+      help: 'Units of work waiting, before they start, for the relay to catch up (webhooks behind the API)',
+      registers,
+      collect() {
+        this.set(stats().held);
+      },
+    });
+  }
+
   delivered(dialect: string, outcome: 'acknowledged' | 'retrying' | 'failed' | 'skipped', lagMs?: number): void {
     this.deliveries.inc({ dialect, outcome });
     if (lagMs !== undefined) this.lag.observe({ dialect }, Math.max(0, lagMs) / 1000);

@@ -2,7 +2,7 @@
 import { sql, type Selectable } from 'kysely';
 import { merchantBalance } from '../core/ledger/journal.ts';
 import { productById } from '../core/issuing/products.ts';
-import { plannedDeliveries } from './outbox.ts';
+import { noHandoff, plannedDeliveries, Outbox, type EventRow, type Handoff } from './outbox.ts';
 import type { IssuingReads, IssuingStore, IssuingTx, Page, PageRequest, RequestKey } from '../core/issuing/repository.ts';
 import type { Card, Cardholder, CardOrder, IssuingBalance, IssuingEvent, IssuingTransaction, Transfer } from '../core/issuing/types.ts';
 import { claimKey, completeKey } from './request-guards.ts';
@@ -170,6 +170,8 @@ class Tx implements IssuingTx {
   constructor(
     private readonly db: Db,
     private readonly rowLocks: boolean,
+    /** This unit's hand-off of new deliveries to the process's relay. */
+    private readonly handoff: Handoff = noHandoff,
   ) {}
 
   async cardholder(merchantId: string, id: string) {
@@ -309,16 +311,16 @@ class Tx implements IssuingTx {
 
   async appendEvents(events: IssuingEvent[]) {
     if (events.length === 0) return;
-    await this.db
-      .insertInto('events')
-      .values(events.map((e) => ({ id: e.id, merchant_id: e.merchantId, type: e.type, source_id: e.sourceId, payload: JSON.stringify(e.payload), created_at: e.createdAt })))
-      .execute();
+    const rows: EventRow[] = events.map((e) => ({ id: e.id, merchant_id: e.merchantId, type: e.type, source_id: e.sourceId, payload: JSON.stringify(e.payload), created_at: e.createdAt }));
+    await this.db.insertInto('events').values(rows).execute();
     // Issuing events go to the merchant's webhook URL, in the UQPAY dialect (the issuing API is UQPAY's).
     const deliveries = await plannedDeliveries(events, async (e) => {
       const m = await this.db.selectFrom('merchants').select('webhook_url').where('id', '=', e.merchantId).executeTakeFirst();
       return { dialect: 'uqpay', url: m?.webhook_url ?? null };
     });
-    if (deliveries.length > 0) await this.db.insertInto('deliveries').values(deliveries).execute();
+    if (deliveries.length === 0) return;
+    this.handoff.take(deliveries, new Map(rows.map((r) => [r.id, r])));
+    await this.db.insertInto('deliveries').values(deliveries).execute();
   }
 
   async putDisplayToken(tokenHash: string, merchantId: string, cardId: string, expiresAt: number) {
@@ -452,9 +454,10 @@ class Reads implements IssuingReads {
   }
 }
 
-export function issuingStore(store: Store): IssuingStore {
+/** `outbox`: where units find the process's relay, to hand it their new deliveries. */
+export function issuingStore(store: Store, outbox: Outbox = new Outbox()): IssuingStore {
   return {
-    unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks))),
+    unit: (fn) => outbox.unit((handoff) => store.unit((db) => fn(new Tx(db, store.rowLocks, handoff)))),
     reads: new Reads(store.read),
   };
 }

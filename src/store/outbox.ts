@@ -1,6 +1,6 @@
 /** The outbox's delivery rows: planned in the same transaction as their event, sent by the relay after commit. */
 import { dialectSends } from '../delivery/sent-events.ts';
-import type { DeliveryTable } from './schema.ts';
+import type { DeliveryTable, EventTable } from './schema.ts';
 
 export interface PlannedEvent {
   id: string;
@@ -44,3 +44,90 @@ function plannedDelivery(event: PlannedEvent, dialect: string, url: string): Del
     updated_at: event.createdAt,
   };
 }
+
+/** An event as the outbox stores it (its payload serialized). */
+export type EventRow = Pick<EventTable, 'id' | 'merchant_id' | 'type' | 'source_id' | 'payload' | 'created_at'>;
+
+/** A delivery a unit leased to this process's relay as it planned it, with its event. */
+export interface TakenDelivery {
+  row: DeliveryTable;
+  event: EventRow;
+}
+
+/**
+ * This process's relay, as the units that plan deliveries see it. It takes
+ * a new delivery in the unit that plans it (the row is written already
+ * leased to it), and is handed the row and its event once the unit has
+ * committed: no claim, no read of the event, no wait for a polling interval.
+ * A process that dies before sending leaves a lease that runs out, as any
+ * claim does, so the outbox's guarantees are the claim's.
+ */
+export interface LocalSender {
+  /** In the unit: leases `row` to the sender (sets its lease) if it has room for it; false leaves it to a claim. */
+  take(row: DeliveryTable): boolean;
+  /** The unit committed: send these. */
+  handOver(taken: TakenDelivery[]): void;
+  /** The unit did not commit: forget these. */
+  drop(taken: TakenDelivery[]): void;
+  /**
+   * Null while the sender keeps up; otherwise a promise that settles once it
+   * has caught up (or after a bounded wait): the unit waits for it before it
+   * starts, so the API takes new work at the pace its webhooks go out.
+   */
+  room(): Promise<void> | null;
+}
+
+/** Where the units of a process find its relay: attached while the relay runs. */
+export class Outbox {
+  private sender: LocalSender | null = null;
+
+  attach(sender: LocalSender): void {
+    this.sender = sender;
+  }
+
+  detach(sender: LocalSender): void {
+    if (this.sender === sender) this.sender = null;
+  }
+
+  /**
+   * Runs a unit (`run` calls the store's unit) with a hand-off of its own:
+   * what its plans leased to the relay goes to it if the unit commits, and
+   * is forgotten if it does not. While the relay is behind, the unit first
+   * waits for it to catch up.
+   */
+  async unit<T>(run: (handoff: Handoff) => Promise<T>): Promise<T> {
+    const sender = this.sender;
+    if (!sender) return run(noHandoff);
+    const behind = sender.room();
+    if (behind) await behind;
+    const handoff = new Handoff(sender);
+    let value: T;
+    try {
+      value = await run(handoff);
+    } catch (error) {
+      if (handoff.taken.length) sender.drop(handoff.taken);
+      throw error;
+    }
+    if (handoff.taken.length) sender.handOver(handoff.taken);
+    return value;
+  }
+}
+
+/** One unit's deliveries taken by the relay. */
+export class Handoff {
+  readonly taken: TakenDelivery[] = [];
+
+  constructor(private readonly sender: LocalSender | null) {}
+
+  /** Leases to the relay what it has room for, before the rows are inserted. `events` holds each row's event. */
+  take(rows: DeliveryTable[], events: ReadonlyMap<string, EventRow>): void {
+    if (!this.sender) return;
+    for (const row of rows) {
+      const event = events.get(row.event_id);
+      if (event && this.sender.take(row)) this.taken.push({ row, event });
+    }
+  }
+}
+
+/** For units run with no relay attached (and reads): takes nothing. */
+export const noHandoff = new Handoff(null);

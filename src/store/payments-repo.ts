@@ -14,7 +14,7 @@ import {
   type RefundFilter,
 } from '../core/payments/repository.ts';
 import { MerchantMemo } from '../core/merchants/memo.ts';
-import { plannedDeliveries } from './outbox.ts';
+import { noHandoff, plannedDeliveries, Outbox, type EventRow, type Handoff } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import { paymentMethodName } from '../core/payments/stats.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
@@ -240,6 +240,8 @@ class Tx implements PaymentsTx {
     private readonly rowLocks: boolean,
     private readonly webhookUrls: WebhookUrls,
     private readonly known: KnownRows | null,
+    /** This unit's hand-off of new deliveries to the process's relay. */
+    private readonly handoff: Handoff = noHandoff,
   ) {}
 
   // The statements of the payment path go through compiled.ts: built and compiled once, not per call.
@@ -340,18 +342,15 @@ class Tx implements PaymentsTx {
     // The events of one transition share their snapshot: serialized once.
     const payloads = new Map<object, string>();
     const payloadOf = (p: object) => payloads.get(p) ?? payloads.set(p, JSON.stringify(p)).get(p)!;
-    await insertRows(
-      this.db,
-      'events',
-      events.map((e) => ({
-        id: e.id,
-        merchant_id: e.merchantId,
-        type: e.type,
-        source_id: e.sourceId,
-        payload: payloadOf(e.payload),
-        created_at: e.createdAt,
-      })),
-    );
+    const rows: EventRow[] = events.map((e) => ({
+      id: e.id,
+      merchant_id: e.merchantId,
+      type: e.type,
+      source_id: e.sourceId,
+      payload: payloadOf(e.payload),
+      created_at: e.createdAt,
+    }));
+    await insertRows(this.db, 'events', rows);
     // Plan the deliveries in the same transaction: each event goes, in the
     // dialect its intent came through, to the intent's notify URL or else the
     // merchant's webhook URL. The relay sends them after commit.
@@ -359,7 +358,9 @@ class Tx implements PaymentsTx {
       dialect: e.notify.dialect,
       url: e.notify.url || (await this.webhookUrls.of(this.db, e.merchantId)),
     }));
-    if (deliveries.length > 0) await insertRows(this.db, 'deliveries', deliveries);
+    if (deliveries.length === 0) return;
+    this.handoff.take(deliveries, new Map(rows.map((r) => [r.id, r])));
+    await insertRows(this.db, 'deliveries', deliveries);
   }
 
   async vaultPut(token: string, ciphertext: string, expiresAt: number) {
@@ -526,11 +527,15 @@ class Reads implements PaymentsReads {
   }
 }
 
-/** `urls`: a memo of the merchant service's, which forgets a webhook URL it changes (default: one nobody forgets, true within its TTL). */
-export function paymentsStore(store: Store, urls: MerchantMemo<string | null> = new MerchantMemo()): PaymentsStore {
+/**
+ * `urls`: a memo of the merchant service's, which forgets a webhook URL it
+ * changes (default: one nobody forgets, true within its TTL). `outbox`: where
+ * units find the process's relay, to hand it their new deliveries.
+ */
+export function paymentsStore(store: Store, urls: MerchantMemo<string | null> = new MerchantMemo(), outbox: Outbox = new Outbox()): PaymentsStore {
   const webhookUrls = new WebhookUrls(urls);
   return {
-    unit: (fn) => store.unit((db) => fn(new Tx(db, store.rowLocks, webhookUrls, new KnownRows()))),
+    unit: (fn) => outbox.unit((handoff) => store.unit((db) => fn(new Tx(db, store.rowLocks, webhookUrls, new KnownRows(), handoff)))),
     reads: new Reads(store.read, webhookUrls),
   };
 }

@@ -69,6 +69,10 @@ describeEachBackend('GET /metrics', (backend) => {
     expect(sample(text, 'polypay_outbox_backlog')).toBe(1);
     expect(sample(text, 'polypay_db_waiting')).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'polypay_db_connections')).toBeGreaterThanOrEqual(1);
+    // Nothing waits in the relay, and no unit is held back for it.
+    expect(sample(text, 'polypay_webhook_queued')).toBe(0);
+    expect(sample(text, 'polypay_webhook_sending')).toBe(0);
+    expect(sample(text, 'polypay_webhook_held_units')).toBe(0);
     expect(sample(text, 'polypay_process_resident_memory_bytes')).toBeGreaterThan(0);
     // The scrape itself is not counted.
     expect(text).not.toContain('route="/metrics"');
