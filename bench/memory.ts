@@ -46,9 +46,14 @@ const VARIANTS = (process.env.BENCH_VARIANTS || 'source;compiled;compiled --max-
 
 const MB = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
+/** The process's resident memory (0 once it has exited). */
 function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function freePort(): Promise<number> {
@@ -67,6 +72,30 @@ interface RoundResult {
   quarters: number[];
   maxRss: number;
   rate: number;
+  /** After the last payment: what the RSS is made of, from /proc and the server's GET /metrics. */
+  end: { anon: number; file: number; heapTotal: number; heapUsed: number; newSpace: number; oldSpace: number; external: number };
+}
+
+function procStatus(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function heapFigures(base: string): Promise<{ heapTotal: number; heapUsed: number; newSpace: number; oldSpace: number; external: number }> {
+  const names = ['polypay_nodejs_heap_size_total_bytes', 'polypay_nodejs_heap_size_used_bytes', 'polypay_nodejs_heap_space_size_total_bytes', 'polypay_nodejs_external_memory_bytes'];
+  const text = await (await fetch(`${base}/metrics?${names.map((n) => `name=${n}`).join('&')}`)).text();
+  const value = (prefix: string) => Number(text.split('\n').find((l) => l.startsWith(prefix))?.split(' ').at(-1) ?? 0);
+  return {
+    heapTotal: value('polypay_nodejs_heap_size_total_bytes '),
+    heapUsed: value('polypay_nodejs_heap_size_used_bytes '),
+    newSpace: value('polypay_nodejs_heap_space_size_total_bytes{space="new"}'),
+    oldSpace: value('polypay_nodejs_heap_space_size_total_bytes{space="old"}'),
+    external: value('polypay_nodejs_external_memory_bytes '),
+  };
 }
 
 async function runVariant(v: (typeof VARIANTS)[number]): Promise<RoundResult> {
@@ -134,8 +163,10 @@ async function runVariant(v: (typeof VARIANTS)[number]): Promise<RoundResult> {
     });
     const seconds = (Date.now() - started) / 1000;
     clearInterval(sampler);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited during the run (${child.signalCode ?? child.exitCode}): ${stderr.slice(-500)}`);
     if (bad) throw new Error(`${bad} payments failed`);
-    return { startRss, quarters, maxRss, rate: PAYMENTS / seconds };
+    const end = { anon: procStatus(child.pid!, 'RssAnon'), file: procStatus(child.pid!, 'RssFile'), ...(await heapFigures(base)) };
+    return { startRss, quarters, maxRss, rate: PAYMENTS / seconds, end };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
@@ -153,10 +184,20 @@ if (VARIANTS.some((v) => v.runs === 'compiled')) execFileSync(process.execPath, 
 const results = new Map<string, RoundResult[]>(VARIANTS.map((v) => [v.label, []]));
 for (let round = 1; round <= ROUNDS; round++) {
   for (const v of VARIANTS) {
-    const r = await runVariant(v);
+    let r: RoundResult | null = null;
+    for (let attempt = 1; !r; attempt++) {
+      try {
+        r = await runVariant(v);
+      } catch (e) {
+        // A server killed from outside (it happens on a shared machine) spoils one run, not the bench.
+        if (attempt === 3) throw e;
+        console.log(`round ${round} ${v.label}: ${(e as Error).message.split('\n')[0]}; again`);
+      }
+    }
     results.get(v.label)!.push(r);
     console.log(
-      `round ${round} ${v.label.padEnd(40)} start ${MB(r.startRss)} MB, by quarter ${r.quarters.map(MB).join(' / ')} MB, max ${MB(r.maxRss)} MB, ${r.rate.toFixed(0)} payments/s`,
+      `round ${round} ${v.label.padEnd(40)} start ${MB(r.startRss)} MB, by quarter ${r.quarters.map(MB).join(' / ')} MB, max ${MB(r.maxRss)} MB, ${r.rate.toFixed(0)} payments/s; ` +
+        `at the end: anonymous ${MB(r.end.anon)} + file ${MB(r.end.file)} MB, V8 heap ${MB(r.end.heapTotal)} MB (new space ${MB(r.end.newSpace)}, old ${MB(r.end.oldSpace)}, used ${MB(r.end.heapUsed)}), external ${MB(r.end.external)} MB`,
     );
   }
 }
