@@ -9,14 +9,14 @@
  * (seed 000, every one new, 50 connections) and samples the server's RSS
  * from /proc every 250 ms. It prints, per variant and round, the RSS before
  * the first payment, after each quarter of the payments, the highest seen,
- * and payments/s; then the medians over the rounds.
+ * payments/s and their p99 latency; then the medians over the rounds.
  *
  * Environment:
  *   BENCH_PAYMENTS     card payments per server (default 100000)
  *   BENCH_ROUNDS       rounds (default 3)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
- *   BENCH_VARIANTS     variants separated by `;`, each `compiled` or `source` (tsx) and node flags,
- *                      default "source;compiled;compiled --max-semi-space-size=8"
+ *   BENCH_VARIANTS     variants separated by `;`, each `compiled`, `source` (tsx) or `start` (compiled,
+ *                      with npm start's node flags), then node flags; default "source;compiled;start"
  */
 import autocannon from 'autocannon';
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
+import { startNodeFlags } from '../test/support/start-command.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'polypay.js');
@@ -34,14 +35,15 @@ const HOST = '127.0.0.1';
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS || 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
-const VARIANTS = (process.env.BENCH_VARIANTS || 'source;compiled;compiled --max-semi-space-size=8')
+const VARIANTS = (process.env.BENCH_VARIANTS || 'source;compiled;start')
   .split(';')
   .map((v) => v.trim())
   .filter(Boolean)
   .map((v) => {
-    const [runs, ...flags] = v.split(/\s+/) as [string, ...string[]];
-    if (runs !== 'compiled' && runs !== 'source') throw new Error(`a variant starts with compiled or source, not ${runs}`);
-    return { label: v, runs, flags };
+    const [first, ...flags] = v.split(/\s+/) as [string, ...string[]];
+    if (first !== 'compiled' && first !== 'source' && first !== 'start') throw new Error(`a variant starts with compiled, source or start, not ${first}`);
+    if (first === 'start') return { label: `${v} (${startNodeFlags().join(' ')})`, runs: 'compiled', flags: [...startNodeFlags(), ...flags] };
+    return { label: v, runs: first, flags };
   });
 
 const MB = (bytes: number) => Math.round(bytes / 1024 / 1024);
@@ -72,6 +74,8 @@ interface RoundResult {
   quarters: number[];
   maxRss: number;
   rate: number;
+  /** Latency of the payments, ms. */
+  p99: number;
   /** After the last payment: what the RSS is made of, from /proc and the server's GET /metrics. */
   end: { anon: number; file: number; heapTotal: number; heapUsed: number; newSpace: number; oldSpace: number; external: number };
 }
@@ -136,6 +140,7 @@ async function runVariant(v: (typeof VARIANTS)[number]): Promise<RoundResult> {
     let maxRss = startRss;
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssOf(child.pid!))), 250);
     const started = Date.now();
+    let p99 = 0;
     await new Promise<void>((resolve, reject) => {
       autocannon(
         {
@@ -158,7 +163,11 @@ async function runVariant(v: (typeof VARIANTS)[number]): Promise<RoundResult> {
             },
           ],
         },
-        (err) => (err ? reject(err) : resolve()),
+        (err, result) => {
+          if (err) return reject(err);
+          p99 = result.latency.p99;
+          resolve();
+        },
       );
     });
     const seconds = (Date.now() - started) / 1000;
@@ -166,7 +175,7 @@ async function runVariant(v: (typeof VARIANTS)[number]): Promise<RoundResult> {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited during the run (${child.signalCode ?? child.exitCode}): ${stderr.slice(-500)}`);
     if (bad) throw new Error(`${bad} payments failed`);
     const end = { anon: procStatus(child.pid!, 'RssAnon'), file: procStatus(child.pid!, 'RssFile'), ...(await heapFigures(base)) };
-    return { startRss, quarters, maxRss, rate: PAYMENTS / seconds, end };
+    return { startRss, quarters, maxRss, rate: PAYMENTS / seconds, p99, end };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
@@ -196,7 +205,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     }
     results.get(v.label)!.push(r);
     console.log(
-      `round ${round} ${v.label.padEnd(40)} start ${MB(r.startRss)} MB, by quarter ${r.quarters.map(MB).join(' / ')} MB, max ${MB(r.maxRss)} MB, ${r.rate.toFixed(0)} payments/s; ` +
+      `round ${round} ${v.label.padEnd(40)} start ${MB(r.startRss)} MB, by quarter ${r.quarters.map(MB).join(' / ')} MB, max ${MB(r.maxRss)} MB, ${r.rate.toFixed(0)} payments/s, p99 ${r.p99} ms; ` +
         `at the end: anonymous ${MB(r.end.anon)} + file ${MB(r.end.file)} MB, V8 heap ${MB(r.end.heapTotal)} MB (new space ${MB(r.end.newSpace)}, old ${MB(r.end.oldSpace)}, used ${MB(r.end.heapUsed)}), external ${MB(r.end.external)} MB`,
     );
   }
@@ -205,6 +214,6 @@ console.log('\nmedians:');
 for (const v of VARIANTS) {
   const rs = results.get(v.label)!;
   console.log(
-    `  ${v.label.padEnd(40)} start ${MB(median(rs.map((r) => r.startRss)))} MB, after ${PAYMENTS} ${MB(median(rs.map((r) => r.quarters.at(-1) ?? 0)))} MB, max ${MB(median(rs.map((r) => r.maxRss)))} MB, ${median(rs.map((r) => r.rate)).toFixed(0)} payments/s (each: ${rs.map((r) => r.rate.toFixed(0)).join('/')})`,
+    `  ${v.label.padEnd(40)} start ${MB(median(rs.map((r) => r.startRss)))} MB, after ${PAYMENTS} ${MB(median(rs.map((r) => r.quarters.at(-1) ?? 0)))} MB, max ${MB(median(rs.map((r) => r.maxRss)))} MB, ${median(rs.map((r) => r.rate)).toFixed(0)} payments/s (each: ${rs.map((r) => r.rate.toFixed(0)).join('/')}), p99 ${median(rs.map((r) => r.p99))} ms`,
   );
 }

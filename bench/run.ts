@@ -33,7 +33,7 @@
  *   BENCH_PG_URL       PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/test)
  *   BENCH_ONLY         sqlite | postgres: run one backend only
  *   BENCH_ROUTES       comma list of loads to run (default all: peer,minimal,payment,qfpay,...)
- *   BENCH_NODE_ARGS    extra node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+ *   BENCH_NODE_ARGS    node flags for the server process after npm start's own (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
  *   BENCH_SERVER       compiled (default: `npm run build` first, then the compiled JavaScript, as
  *                      `npm start` runs it) | source (the TypeScript sources through tsx)
  *   BENCH_JSON         write the results as JSON to this file as well
@@ -54,6 +54,7 @@ import { contentToSign, formatSignatureHeader, signContent } from '../src/dialec
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
 import { createPgDatabase, pgUnavailable } from '../test/support/postgres.ts';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
+import { startNodeFlags } from '../test/support/start-command.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'polypay.js');
@@ -74,7 +75,8 @@ const ROUNDS = Math.max(1, Math.round(num('BENCH_ROUNDS', 3)));
 const ROUTES = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(',').map((r) => r.trim())) : null;
 const PG_ADMIN_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const ONLY = process.env.BENCH_ONLY;
-const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+// The server gets npm start's node flags (its V8 heap settings), then BENCH_NODE_ARGS.
+const NODE_ARGS = [...startNodeFlags(), ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
 const SERVER_RUNS = process.env.BENCH_SERVER || 'compiled';
 if (SERVER_RUNS !== 'compiled' && SERVER_RUNS !== 'source') throw new Error('BENCH_SERVER must be compiled or source');
 

@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase, describeEachBackend } from '../support/platform.ts';
 import { freePort } from '../support/receiver.ts';
+import { startNodeFlags } from '../support/start-command.ts';
 import { cleanEnv } from './run-cli.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -91,7 +92,8 @@ describeEachBackend('the compiled server', (backend) => {
 
     const port = await freePort();
     const env = cleanEnv({ PORT: String(port), HOST: '127.0.0.1', POLYPAY_DATA_DIR: dataDir, POLYPAY_RUN: 'compiled', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
-    const server = spawn(process.execPath, ['bin/polypay.js', 'start'], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // As npm start runs it, with its node flags (node refuses a flag it does not know).
+    const server = spawn(process.execPath, [...startNodeFlags(), 'bin/polypay.js', 'start'], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     server.stdout.on('data', (d) => (output += d));
     server.stderr.on('data', (d) => (output += d));
