@@ -33,14 +33,16 @@
  *   BENCH_PG_URL       PostgreSQL admin URL (default postgres://postgres@127.0.0.1:5432/test)
  *   BENCH_ONLY         sqlite | postgres: run one backend only
  *   BENCH_ROUTES       comma list of loads to run (default all: peer,minimal,payment,qfpay,...)
- *   BENCH_NODE_ARGS    extra node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+ *   BENCH_NODE_ARGS    node flags for the server process after npm start's own (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+ *   BENCH_SERVER       compiled (default: `npm run build` first, then the compiled JavaScript, as
+ *                      `npm start` runs it) | source (the TypeScript sources through tsx)
  *   BENCH_JSON         write the results as JSON to this file as well
  *
  * Exit code 1 when any run saw errors, non-2xx answers or unexpected bodies:
  * such a benchmark is invalid.
  */
 import autocannon, { type Request, type Result } from 'autocannon';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -52,6 +54,7 @@ import { contentToSign, formatSignatureHeader, signContent } from '../src/dialec
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
 import { createPgDatabase, pgUnavailable } from '../test/support/postgres.ts';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
+import { startNodeFlags } from '../test/support/start-command.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'polypay.js');
@@ -72,7 +75,10 @@ const ROUNDS = Math.max(1, Math.round(num('BENCH_ROUNDS', 3)));
 const ROUTES = process.env.BENCH_ROUTES ? new Set(process.env.BENCH_ROUTES.split(',').map((r) => r.trim())) : null;
 const PG_ADMIN_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const ONLY = process.env.BENCH_ONLY;
-const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+// The server gets npm start's node flags (its V8 heap settings), then BENCH_NODE_ARGS.
+const NODE_ARGS = [...startNodeFlags(), ...(process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+const SERVER_RUNS = process.env.BENCH_SERVER || 'compiled';
+if (SERVER_RUNS !== 'compiled' && SERVER_RUNS !== 'source') throw new Error('BENCH_SERVER must be compiled or source');
 
 // ---- the request body: seed 000 ------------------------------------------------------------
 
@@ -134,7 +140,8 @@ interface Server {
 }
 
 function serverEnv(port: number, dataDir: string, databaseUrl: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST, POLYPAY_DATA_DIR: dataDir };
+  // POLYPAY_RUN=compiled: the server refuses to start unless the build is current (see main()).
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST, POLYPAY_DATA_DIR: dataDir, POLYPAY_RUN: SERVER_RUNS };
   delete env.DATABASE_URL; // SQLite unless this run is PostgreSQL's
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   return env;
@@ -797,6 +804,9 @@ async function main(): Promise<number> {
   watchdog.unref();
 
   console.log(`polypay bench: ${os.cpus().length} cores, ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${new Date().toISOString()}`);
+  // As `npm start` does: compile the sources unless the build is current.
+  if (SERVER_RUNS === 'compiled') execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.js')], { cwd: ROOT, stdio: 'inherit' });
+  console.log(`server: ${SERVER_RUNS === 'compiled' ? 'compiled JavaScript' : 'TypeScript sources through tsx'}${NODE_ARGS.length ? `, node ${NODE_ARGS.join(' ')}` : ''}`);
   const results: BackendResult[] = [];
   let ok = true;
   try {
