@@ -22,10 +22,10 @@ import autocannon from 'autocannon';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/receiver.ts';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
 import { startNodeFlags } from '../test/support/start-command.ts';
 
@@ -58,16 +58,6 @@ function rssOf(pid: number): number {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface RoundResult {
   startRss: number;

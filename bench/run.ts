@@ -45,7 +45,6 @@ import autocannon, { type Request, type Result } from 'autocannon';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +52,7 @@ import { Worker } from 'node:worker_threads';
 import { contentToSign, formatSignatureHeader, signContent } from '../src/dialects/alphapay/signature.ts';
 import { signRequest } from '../src/dialects/qfpay/signature.ts';
 import { createPgDatabase, pgUnavailable } from '../test/support/postgres.ts';
+import { freePort } from '../test/support/receiver.ts';
 import { intentBody, seedCard } from '../test/support/seed-bodies.ts';
 import { startNodeFlags } from '../test/support/start-command.ts';
 
@@ -117,17 +117,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 // ---- the server process -----------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Server {
   baseUrl: string;
