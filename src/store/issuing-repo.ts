@@ -2,7 +2,7 @@
 import { sql, type Selectable } from 'kysely';
 import { merchantBalance } from '../core/ledger/journal.ts';
 import { productById } from '../core/issuing/products.ts';
-import { noHandoff, plannedDeliveries, Outbox, type EventRow, type Handoff } from './outbox.ts';
+import { appendToOutbox, noHandoff, Outbox, type EventRow, type Handoff } from './outbox.ts';
 import type { IssuingReads, IssuingStore, IssuingTx, Page, PageRequest, RequestKey } from '../core/issuing/repository.ts';
 import type { Card, Cardholder, CardOrder, IssuingBalance, IssuingEvent, IssuingTransaction, Transfer } from '../core/issuing/types.ts';
 import { claimKey, completeKey } from './request-guards.ts';
@@ -312,15 +312,12 @@ class Tx implements IssuingTx {
   async appendEvents(events: IssuingEvent[]) {
     if (events.length === 0) return;
     const rows: EventRow[] = events.map((e) => ({ id: e.id, merchant_id: e.merchantId, type: e.type, source_id: e.sourceId, payload: JSON.stringify(e.payload), created_at: e.createdAt }));
-    await this.db.insertInto('events').values(rows).execute();
     // Issuing events go to the merchant's webhook URL, in the UQPAY dialect (the issuing API is UQPAY's).
-    const deliveries = await plannedDeliveries(events, async (e) => {
+    const target = async (e: IssuingEvent) => {
       const m = await this.db.selectFrom('merchants').select('webhook_url').where('id', '=', e.merchantId).executeTakeFirst();
       return { dialect: 'uqpay', url: m?.webhook_url ?? null };
-    });
-    if (deliveries.length === 0) return;
-    this.handoff.take(deliveries, new Map(rows.map((r) => [r.id, r])));
-    await this.db.insertInto('deliveries').values(deliveries).execute();
+    };
+    await appendToOutbox(this.db, events, rows, target, this.handoff);
   }
 
   async putDisplayToken(tokenHash: string, merchantId: string, cardId: string, expiresAt: number) {

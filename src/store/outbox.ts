@@ -1,6 +1,8 @@
 /** The outbox's delivery rows: planned in the same transaction as their event, sent by the relay after commit. */
 import { dialectSends } from '../delivery/sent-events.ts';
+import { insertRows } from './compiled.ts';
 import type { DeliveryTable, EventTable } from './schema.ts';
+import type { Db } from './store.ts';
 
 export interface PlannedEvent {
   id: string;
@@ -9,15 +11,28 @@ export interface PlannedEvent {
   createdAt: number;
 }
 
+type Target<E> = (event: E) => { dialect: string; url: string | null } | Promise<{ dialect: string; url: string | null }>;
+
+/**
+ * Records `events` in the unit on `db` (`rows`: the same events as stored),
+ * with the deliveries their dialects send, planned by `target` and leased to
+ * the process's relay where it has room (`handoff`). The one place both the
+ * payments and the issuing store write the outbox.
+ */
+export async function appendToOutbox<E extends PlannedEvent>(db: Db, events: readonly E[], rows: EventRow[], target: Target<E>, handoff: Handoff): Promise<void> {
+  await insertRows(db, 'events', rows);
+  const deliveries = await plannedDeliveries(events, target);
+  if (deliveries.length === 0) return;
+  handoff.take(deliveries, rows);
+  await insertRows(db, 'deliveries', deliveries);
+}
+
 /**
  * The deliveries of `events`: each to the URL `target` names for it (none:
  * not delivered), in its dialect, due at once; only events that dialect
- * sends. The one place both the payments and the issuing store plan them.
+ * sends.
  */
-export async function plannedDeliveries<E extends PlannedEvent>(
-  events: readonly E[],
-  target: (event: E) => { dialect: string; url: string | null } | Promise<{ dialect: string; url: string | null }>,
-): Promise<DeliveryTable[]> {
+export async function plannedDeliveries<E extends PlannedEvent>(events: readonly E[], target: Target<E>): Promise<DeliveryTable[]> {
   const out: DeliveryTable[] = [];
   for (const e of events) {
     const { dialect, url } = await target(e);
@@ -119,11 +134,12 @@ export class Handoff {
 
   constructor(private readonly sender: LocalSender | null) {}
 
-  /** Leases to the relay what it has room for, before the rows are inserted. `events` holds each row's event. */
-  take(rows: DeliveryTable[], events: ReadonlyMap<string, EventRow>): void {
+  /** Leases to the relay what it has room for, before the rows are inserted. `events`: the rows' events. */
+  take(rows: DeliveryTable[], events: readonly EventRow[]): void {
     if (!this.sender) return;
+    const byId = new Map(events.map((e) => [e.id, e]));
     for (const row of rows) {
-      const event = events.get(row.event_id);
+      const event = byId.get(row.event_id);
       if (event && this.sender.take(row)) this.taken.push({ row, event });
     }
   }

@@ -14,7 +14,7 @@ import {
   type RefundFilter,
 } from '../core/payments/repository.ts';
 import { MerchantMemo } from '../core/merchants/memo.ts';
-import { noHandoff, plannedDeliveries, Outbox, type EventRow, type Handoff } from './outbox.ts';
+import { appendToOutbox, noHandoff, Outbox, type EventRow, type Handoff } from './outbox.ts';
 import type { IdempotencyKey } from '../core/payments/command.ts';
 import { paymentMethodName } from '../core/payments/stats.ts';
 import type { DomainEvent, PaymentAttempt, PaymentIntent, Refund } from '../core/payments/types.ts';
@@ -350,17 +350,10 @@ class Tx implements PaymentsTx {
       payload: payloadOf(e.payload),
       created_at: e.createdAt,
     }));
-    await insertRows(this.db, 'events', rows);
-    // Plan the deliveries in the same transaction: each event goes, in the
-    // dialect its intent came through, to the intent's notify URL or else the
-    // merchant's webhook URL. The relay sends them after commit.
-    const deliveries = await plannedDeliveries(events, async (e) => ({
-      dialect: e.notify.dialect,
-      url: e.notify.url || (await this.webhookUrls.of(this.db, e.merchantId)),
-    }));
-    if (deliveries.length === 0) return;
-    this.handoff.take(deliveries, new Map(rows.map((r) => [r.id, r])));
-    await insertRows(this.db, 'deliveries', deliveries);
+    // Each event goes, in the dialect its intent came through, to the
+    // intent's notify URL or else the merchant's webhook URL.
+    const target = async (e: DomainEvent) => ({ dialect: e.notify.dialect, url: e.notify.url || (await this.webhookUrls.of(this.db, e.merchantId)) });
+    await appendToOutbox(this.db, events, rows, target, this.handoff);
   }
 
   async vaultPut(token: string, ciphertext: string, expiresAt: number) {

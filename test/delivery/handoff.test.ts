@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdjustableClock } from '../../src/core/clock.ts';
 import { leaseOwner } from '../../src/delivery/lease-owner.ts';
 import { DeliveryRelay, type DeliveryRelayOptions } from '../../src/delivery/relay.ts';
-import { Outbox, plannedDeliveries, type EventRow } from '../../src/store/outbox.ts';
+import { appendToOutbox, Outbox, type EventRow } from '../../src/store/outbox.ts';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -36,10 +36,7 @@ function planInUnit(outbox: Outbox, store: Store, merchantId: string, url: strin
   return outbox.unit((handoff) =>
     store.unit(async (tx) => {
       opts.onStart?.();
-      await tx.insertInto('events').values(event).execute();
-      const rows = await plannedDeliveries([{ id: event.id, merchantId, type: event.type, createdAt: now }], () => ({ dialect: 'uqpay', url }));
-      handoff.take(rows, new Map([[event.id, event]]));
-      await tx.insertInto('deliveries').values(rows).execute();
+      await appendToOutbox(tx, [{ id: event.id, merchantId, type: event.type, createdAt: now }], [event], () => ({ dialect: 'uqpay', url }), handoff);
       if (opts.fail) throw new Error('the unit fails after planning');
       return event.id;
     }),
