@@ -381,13 +381,7 @@ export class DeliveryRelay implements LocalSender {
   private async dispatch(): Promise<Dispatch> {
     const { rows, limited } = await this.claim();
     if (!rows.length) return { claimed: 0, limited, done: Promise.resolve(0) };
-    for (const d of rows) {
-      const endpoint = endpointOf(d.url);
-      this.leased.set(d.id, endpoint);
-      this.perEndpoint.set(endpoint, (this.perEndpoint.get(endpoint) ?? 0) + 1);
-    }
-    this.heartbeat ??= setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 4)));
-    this.heartbeat.unref?.();
+    for (const d of rows) this.hold(d.id, endpointOf(d.url));
     let byId: Map<string, WebhookEvent>;
     try {
       const events = await this.store.read
@@ -403,15 +397,26 @@ export class DeliveryRelay implements LocalSender {
     }
     const jobs = rows.map(
       (row) =>
-        new Promise<boolean>((settle) => {
-          const endpoint = this.leased.get(row.id)!;
-          const queue = this.queues.get(endpoint) ?? this.queues.set(endpoint, []).get(endpoint)!;
-          queue.push({ row, event: byId.get(row.event_id), settle });
-        }),
+        new Promise<boolean>((settle) => this.enqueue({ row, event: byId.get(row.event_id), settle })),
     );
     this.pump();
     const done = Promise.all(jobs).then((sent) => sent.filter(Boolean).length);
     return { claimed: rows.length, limited, done };
+  }
+
+  /** Counts a row this relay has leased against its endpoint, and keeps its lease renewed until it is released. */
+  private hold(id: string, endpoint: string): void {
+    this.leased.set(id, endpoint);
+    this.perEndpoint.set(endpoint, (this.perEndpoint.get(endpoint) ?? 0) + 1);
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 4)));
+    this.heartbeat.unref?.();
+  }
+
+  /** A held row joins its endpoint's queue, to wait for a free slot. */
+  private enqueue(job: Job): void {
+    const endpoint = this.leased.get(job.row.id)!;
+    const queue = this.queues.get(endpoint) ?? this.queues.set(endpoint, []).get(endpoint)!;
+    queue.push(job);
   }
 
   /** Starts the queued sends that free slots allow: per endpoint, and in all. */
@@ -502,15 +507,11 @@ export class DeliveryRelay implements LocalSender {
   take(row: DeliveryTable): boolean {
     if (!this.running || this.leased.size >= this.maxLeased) return false;
     const endpoint = endpointOf(row.url);
-    const held = this.perEndpoint.get(endpoint) ?? 0;
-    if (held >= this.maxLeasedPerEndpoint) return false;
+    if ((this.perEndpoint.get(endpoint) ?? 0) >= this.maxLeasedPerEndpoint) return false;
     row.lease_until = this.leaseClock.now() + this.leaseMs;
     row.lease_owner = this.owner.name;
-    this.leased.set(row.id, endpoint);
-    this.perEndpoint.set(endpoint, held + 1);
+    this.hold(row.id, endpoint);
     this.takenOpen++;
-    this.heartbeat ??= setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 4)));
-    this.heartbeat.unref?.();
     return true;
   }
 
@@ -522,11 +523,7 @@ export class DeliveryRelay implements LocalSender {
       void this.giveBackJobs(jobs);
       return;
     }
-    for (const job of jobs) {
-      const endpoint = this.leased.get(job.row.id)!;
-      const queue = this.queues.get(endpoint) ?? this.queues.set(endpoint, []).get(endpoint)!;
-      queue.push(job);
-    }
+    for (const job of jobs) this.enqueue(job);
     this.pump();
   }
 
